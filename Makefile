@@ -1,0 +1,68 @@
+# kefu — `make help` lists the targets.
+SHELL := /bin/bash
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONPATH := $(CURDIR)
+
+PYENV_PY := $(shell pyenv root 2>/dev/null)/versions/3.10.13/bin/python3
+PY310 := $(shell if [ -x "$(PYENV_PY)" ]; then echo "$(PYENV_PY)"; else command -v python3.10; fi)
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+MODEL := models/kefu.tar.gz
+TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
+
+.PHONY: help demo test install train seed validate eval stories lint shell bench lock clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start everything, print the URLs
+	$(PY) -m scripts.stack
+
+test: install $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
+	$(VENV)/bin/ruff check .
+	$(RASA) data validate --domain domain --fail-on-warnings >/dev/null 2>var-validate.log || { cat var-validate.log; rm -f var-validate.log; exit 1; }; rm -f var-validate.log
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory stories
+
+install: $(VENV)/.installed  ## create the Python 3.10 venv and install the pinned dependencies
+
+$(VENV)/.installed: requirements.lock
+	@test -n "$(PY310)" || { echo "Python 3.10 not found (pyenv 3.10.13 or python3.10 on PATH)"; exit 1; }
+	test -x $(PY) || $(PY310) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	touch $@
+
+train: $(MODEL)  ## train the model (only when data/config/domain changed)
+
+$(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
+	$(RASA) train --domain domain --fixed-model-name kefu --out models
+
+seed: install  ## (re)create the demo shop database
+	$(PY) -m scripts.seed_shop --reset
+
+validate: install  ## rasa data validate
+	$(RASA) data validate --domain domain
+
+eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules
+	$(PY) -m scripts.evaluate
+
+stories: install $(MODEL)  ## dialogue story tests (rasa test core --fail-on-prediction-errors)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories >/dev/null
+
+lint: install  ## ruff
+	$(VENV)/bin/ruff check .
+
+shell: install $(MODEL)  ## talk to the bot in the terminal (needs `make demo` running for the actions)
+	$(RASA) shell --model $(MODEL)
+
+bench: install $(MODEL)  ## benchmarks/bot_throughput.py (trains a stock bot too; takes several minutes)
+	$(PY) -m benchmarks.bot_throughput
+
+lock:  ## re-pin requirements.lock from requirements.in
+	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze > requirements.lock
+
+clean:  ## remove models, databases and results (keeps the venv)
+	rm -rf models var results

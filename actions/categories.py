@@ -1,0 +1,23 @@
+"""categories.yml: which question category each intent belongs to."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Dict
+
+import yaml
+
+from actions.settings import ROOT
+
+FIVE = ("order", "returns", "product", "payment", "complaint")
+
+
+@functools.lru_cache(maxsize=None)
+def intent_categories(path: Path = ROOT / "categories.yml") -> Dict[str, str]:
+    """intent -> category."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {intent: category for category, intents in raw.items() for intent in intents}
+
+
+def category_of(intent: str) -> str:
+    return intent_categories().get(intent, "other")

@@ -1,0 +1,59 @@
+"""Small turns that depend on what came before: yes/no to a proposal, and the 1-5 rating."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import orders, returns
+from actions.context import Turn
+from actions.parsing import parse_rating
+
+log = logging.getLogger(__name__)
+
+
+class ActionConfirm(Action):
+    """affirm/deny: carry out (or drop) what the bot just proposed, kept in pending_confirmation."""
+
+    def name(self) -> Text:
+        return "action_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        pending = turn.slot("pending_confirmation") or ""
+        what, _, number = pending.partition(":")
+        done = [SlotSet("pending_confirmation", None)]
+        # the proposal was only made about a proven order; check again, the slot is ours but cheap to verify
+        if not what or number not in (turn.slot("verified_orders") or []):
+            turn.say("utter_anything_else")
+            return done
+        if turn.intent == "deny":
+            if what == "cancel":
+                turn.say("utter_cancel_kept", order_number=number)
+            else:
+                turn.say("utter_return_declined")
+            return done
+        if what == "cancel":
+            return done + await orders.confirm_cancel(turn, number)
+        return done + await returns.confirm_return(turn, what, number)
+
+
+class ActionRating(Action):
+    """Stores the buyer's 1-5 rating (a slot in the tracker, which the helpdesk reads)."""
+
+    def name(self) -> Text:
+        return "action_rating"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        value = turn.entity("rating") or turn.text
+        rating = parse_rating(str(value))
+        if rating is None:
+            turn.say("utter_ask_rating_number")
+            return []
+        log.info("rating %s for %s", rating, tracker.sender_id)
+        turn.say("utter_rating_thanks" if rating >= 3 else "utter_rating_sorry", rating=rating)
+        return [SlotSet("awaiting_rating", False), SlotSet("rating", float(rating))]

@@ -1,0 +1,129 @@
+"""Handing a conversation to a human: complaints, "human please", and the bot giving up."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Dict, List, Optional, Text
+
+import redis
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from actions.categories import category_of
+from actions.context import Events, Turn, verified_customer_id
+from helpdesk.records import HandoffRecord
+
+log = logging.getLogger(__name__)
+
+FAILED_INTENTS = {"nlu_fallback", "out_of_scope"}
+
+
+def _summary(tracker: Tracker, limit: int = 3) -> str:
+    """The buyer's last few messages with what the bot took them for."""
+    lines = []
+    for e in reversed(tracker.events):
+        if e.get("event") == "user" and e.get("text"):
+            intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name", "?")
+            lines.append(f"[{intent}] {e['text'][:200]}")
+            if len(lines) == limit:
+                break
+    return "\n".join(reversed(lines))
+
+
+def _is_vip(turn: Turn) -> bool:
+    number = turn.slot("order_number")
+    verified = turn.slot("verified_orders") or []
+    if number and number in verified:
+        order = services.repository().find_order(number)
+        return bool(order and order.customer_vip)
+    cid = verified_customer_id(turn.tracker)
+    customer = services.repository().customer_by_channel_id(cid) if cid else None
+    return bool(customer and customer.vip)
+
+
+async def hand_off(turn: Turn, reason: str, category: Optional[str] = None) -> Events:
+    """Queue the conversation for a human and pause the bot.
+
+    Says utter_handoff (unless the caller already apologised) and returns ConversationPaused;
+    if the queue cannot be reached, tells the buyer how else to reach the shop and keeps the
+    bot running, so the buyer is never left talking to nobody.
+    """
+    category = category or category_of(turn.intent)
+    prio = turn.cfg.handoff.priority
+    vip = await asyncio.to_thread(_is_vip, turn)
+    priority = prio.get("default", 0) + (prio.get("complaint", 0) if category == "complaint" else 0)
+    priority += prio.get("vip", 0) if vip else 0
+    number = turn.slot("order_number")
+    record: HandoffRecord = {
+        "conversation_id": turn.tracker.sender_id,
+        "channel": turn.tracker.get_latest_input_channel() or "",
+        "customer": verified_customer_id(turn.tracker) or "",
+        "language": turn.lang,
+        "category": category,
+        "priority": priority,
+        "reason": reason,
+        "order_number": number if number in (turn.slot("verified_orders") or []) else None,
+        "summary": _summary(turn.tracker),
+        "created_at": time.time(),
+    }
+    try:
+        await asyncio.to_thread(services.handoff_queue().enqueue, record)
+    except (redis.RedisError, OSError) as exc:
+        log.error("handoff queue unreachable for %s: %s", record["conversation_id"], exc)
+        turn.say("utter_handoff_unavailable", support_email=turn.cfg.shop.support_email)
+        return []
+    turn.say("utter_handoff")
+    return [ConversationPaused()]
+
+
+class ActionHandoff(Action):
+    """The buyer asked for a person."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        return await hand_off(Turn(dispatcher, tracker), reason="requested", category="human")
+
+
+class ActionComplaint(Action):
+    """Apologise and hand off at once, with high priority: complaints always reach a human."""
+
+    def name(self) -> Text:
+        return "action_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        turn.say("utter_complaint_apology", support_email=turn.cfg.shop.support_email)
+        return await hand_off(turn, reason="complaint", category="complaint")
+
+
+def consecutive_failures(tracker: Tracker) -> int:
+    """How many of the buyer's latest messages in a row the bot did not understand."""
+    count = 0
+    for e in reversed(tracker.events):
+        if e.get("event") != "user":
+            continue
+        intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in FAILED_INTENTS:
+            break
+        count += 1
+    return count
+
+
+class ActionFallback(Action):
+    """Not understood (or off-topic): rephrase once, then a human takes over."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        if consecutive_failures(tracker) >= turn.cfg.handoff.max_bot_failures:
+            turn.say("utter_fallback_handoff")
+            return await hand_off(turn, reason="bot_failed", category="other")
+        turn.say("utter_out_of_scope" if turn.intent == "out_of_scope" else "utter_default")
+        return []

@@ -1,0 +1,158 @@
+"""Order status, tracking, shipping times, address changes and cancellation."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from rasa_sdk.events import SlotSet
+
+from actions import services
+from actions.context import Events, Turn
+from actions.handoff import hand_off
+from actions.labels import fmt_date, fmt_time, join, label, money
+from actions.repository import OrderView
+from actions.tracking import CarrierUnavailable, Tracking
+
+log = logging.getLogger(__name__)
+
+
+def items_text(order: OrderView, lang: str) -> str:
+    parts = []
+    for i in order.items:
+        name = i.product_zh if lang == "zh" else i.product_en
+        size = f" {i.size}" if i.size != "F" else ""
+        qty = f" ×{i.quantity}" if i.quantity > 1 else ""
+        parts.append(f"{name} {label(i.colour, lang)}{size}{qty}")
+    return join(parts, lang)
+
+
+def _region(turn: Turn, key: str):
+    regions = turn.cfg.shipping.regions
+    return regions.get(key) or next(iter(regions.values()))
+
+
+async def _tracking(order: OrderView) -> Tracking | None:
+    return await asyncio.to_thread(services.carrier().track, order.tracking_no)
+
+
+async def shipping_time(turn: Turn) -> Events:
+    lang = turn.lang
+    lines = [
+        f"{turn.t(r.name)} {r.min_days}-{r.max_days}{' 天' if lang == 'zh' else ' days'}"
+        for r in turn.cfg.shipping.regions.values()
+    ]
+    turn.say("utter_shipping_time", dispatch_hours=turn.cfg.shipping.dispatch_hours, regions=join(lines, lang))
+    return []
+
+
+async def status(turn: Turn, order: OrderView) -> Events:
+    lang, cfg = turn.lang, turn.cfg
+    common = {"order_number": order.number, "items": items_text(order, lang)}
+    if order.status == "unpaid":
+        turn.say("utter_order_unpaid", cancel_hours=cfg.payment.unpaid_cancel_hours, **common)
+    elif order.status == "paid":
+        region = _region(turn, order.region)
+        turn.say("utter_order_paid", dispatch_hours=cfg.shipping.dispatch_hours, region=turn.t(region.name),
+                 min_days=region.min_days, max_days=region.max_days, **common)
+    elif order.status == "shipped":
+        await _say_shipped(turn, order, common)
+    elif order.status == "delivered":
+        turn.say("utter_order_delivered", delivered_date=fmt_date(order.delivered_at, lang), **common)
+    elif order.status == "cancelled":
+        turn.say("utter_order_cancelled", **common)
+    elif order.status == "return_requested":
+        turn.say("utter_order_return_requested", return_kind=label(order.open_return or "return", lang),
+                 refund_days=cfg.returns.refund_days, **common)
+    elif order.status == "refunded":
+        turn.say("utter_order_refunded", refund_amount=money(order.refund_amount or order.total),
+                 refunded_date=fmt_date(order.refunded_at, lang), **common)
+    return []
+
+
+async def _say_shipped(turn: Turn, order: OrderView, common: dict) -> None:
+    lang = turn.lang
+    try:
+        tracking = await _tracking(order)
+    except CarrierUnavailable as exc:
+        log.warning("carrier unavailable for %s: %s", order.tracking_no, exc)
+        _say_last_known(turn, order)
+        return
+    latest = tracking.events[-1] if tracking and tracking.events else None
+    turn.say(
+        "utter_order_shipped",
+        shipped_date=fmt_date(order.shipped_at, lang),
+        carrier=order.carrier,
+        tracking_no=order.tracking_no,
+        tracking_status=label(latest.status if latest else order.last_status, lang),
+        location=latest.location if latest else order.last_location,
+        event_time=latest.time[:16].replace("T", " ") if latest else fmt_time(order.last_event_at, lang),
+        eta=fmt_date(order.eta, lang),
+        **common,
+    )
+
+
+def _say_last_known(turn: Turn, order: OrderView) -> None:
+    lang = turn.lang
+    turn.say(
+        "utter_tracking_unavailable",
+        order_number=order.number,
+        tracking_status=label(order.last_status or "in_transit", lang),
+        location=order.last_location or "-",
+        event_time=fmt_time(order.last_event_at, lang),
+        tracking_no=order.tracking_no,
+    )
+
+
+async def track(turn: Turn, order: OrderView) -> Events:
+    lang = turn.lang
+    if not order.tracking_no:
+        if order.status in ("unpaid", "paid"):
+            turn.say("utter_not_shipped_yet", order_number=order.number, dispatch_hours=turn.cfg.shipping.dispatch_hours)
+            return []
+        return await status(turn, order)
+    try:
+        tracking = await _tracking(order)
+    except CarrierUnavailable as exc:
+        log.warning("carrier unavailable for %s: %s", order.tracking_no, exc)
+        _say_last_known(turn, order)
+        return []
+    if not tracking or not tracking.events:
+        return await status(turn, order)
+    lines = [f"• {e.time[:16].replace('T', ' ')}  {label(e.status, lang)}  {e.location}" for e in tracking.events]
+    turn.say("utter_tracking_events", order_number=order.number, carrier=order.carrier,
+             tracking_no=order.tracking_no, events="\n".join(lines), eta=fmt_date(order.eta, lang))
+    return []
+
+
+async def change_address(turn: Turn, order: OrderView) -> Events:
+    if order.status in ("unpaid", "paid"):
+        turn.say("utter_change_address_possible", order_number=order.number)
+        return await hand_off(turn, reason="change_address", category="order")
+    if order.status == "shipped":
+        turn.say("utter_change_address_too_late", order_number=order.number, carrier=order.carrier,
+                 tracking_no=order.tracking_no)
+        return []
+    return await status(turn, order)
+
+
+async def cancel(turn: Turn, order: OrderView) -> Events:
+    if order.status in ("unpaid", "paid"):
+        turn.say("utter_cancel_confirm", order_number=order.number, items=items_text(order, turn.lang))
+        return [SlotSet("pending_confirmation", f"cancel:{order.number}")]
+    if order.status in ("shipped", "delivered"):
+        turn.say("utter_cancel_too_late", order_number=order.number, window_days=turn.cfg.returns.window_days)
+        return []
+    turn.say("utter_cancel_not_possible", order_number=order.number, status_label=label(order.status, turn.lang))
+    return []
+
+
+async def confirm_cancel(turn: Turn, number: str) -> Events:
+    was = await asyncio.to_thread(services.repository().cancel_order, number, turn.now)
+    if was == "paid":
+        turn.say("utter_cancel_done_paid", order_number=number, refund_days=turn.cfg.returns.refund_days)
+    elif was == "unpaid":
+        turn.say("utter_cancel_done_unpaid", order_number=number)
+    else:  # it shipped or changed in the meantime
+        order = await asyncio.to_thread(services.repository().find_order, number)
+        if order:
+            await cancel(turn, order)
+    return []

@@ -1,0 +1,180 @@
+"""Product questions answered from the catalog: size advice, material, colours, stock."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import services
+from actions.catalog import find_product
+from actions.context import Events, Turn
+from actions.labels import COLOUR_WORDS, join, label
+from actions.parsing import parse_height_cm, parse_weight_kg
+from actions.repository import ProductView
+
+Chart = Dict[str, Dict[str, List[float]]]
+
+
+async def _product(turn: Turn) -> Optional[ProductView]:
+    """The product named now, else the one talked about before in this conversation."""
+    products = await asyncio.to_thread(services.repository().products)
+    for text in (turn.entity("product"), turn.text, turn.slot("product")):
+        found = find_product(text, products)
+        if found:
+            return found
+    examples = join([p.name(turn.lang) for p in products[:4]], turn.lang)
+    turn.say("utter_ask_product", examples=examples)
+    return None
+
+
+def _closest(chart: Chart, dim: str, value: float) -> Tuple[str, bool]:
+    """The size whose range for dim is nearest to value, and whether value is inside it."""
+    best, best_dist = None, None
+    for size, ranges in chart.items():
+        lo, hi = ranges[dim]
+        dist = 0 if lo <= value <= hi else min(abs(value - lo), abs(value - hi))
+        mid = abs(value - (lo + hi) / 2)
+        key = (dist, mid)
+        if best_dist is None or key < best_dist:
+            best, best_dist = size, key
+    return best, best_dist[0] == 0
+
+
+def recommend_size(chart: Chart, height: Optional[float], weight: Optional[float]) -> Tuple[str, Optional[str], bool]:
+    """(size, other size if height and weight disagree, whether the buyer fits the chart)."""
+    picks = []
+    for dim, value in (("height", height), ("weight", weight)):
+        if value is not None:
+            picks.append(_closest(chart, dim, value))
+    order = list(chart)
+    sizes = sorted({s for s, _ in picks}, key=order.index)
+    inside = all(ok for _, ok in picks)
+    if len(sizes) == 2:
+        return sizes[1], sizes[0], inside
+    return sizes[0], None, inside
+
+
+def _chart_text(chart: Chart, lang: str) -> str:
+    parts = []
+    for size, r in chart.items():
+        if "foot_cm" in r:
+            parts.append(f"{size}: {r['foot_cm'][0]:g}-{r['foot_cm'][1]:g}cm")
+        else:
+            parts.append(f"{size}: {r['height'][0]:g}-{r['height'][1]:g}cm / {r['weight'][0]:g}-{r['weight'][1]:g}kg")
+    return join(parts, lang)
+
+
+class ActionSizeAdvice(Action):
+    def name(self) -> Text:
+        return "action_size_advice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        product = await _product(turn)
+        if product is None:
+            return []
+        lang, chart = turn.lang, product.size_chart
+        name = product.name(lang)
+        events: Events = [SlotSet("product", product.name_en)]
+        if not any(chart.values()):
+            turn.say("utter_size_one_size", product=name)
+            return events
+        if "foot_cm" in next(iter(chart.values())):
+            turn.say("utter_size_shoes", product=name, chart=_chart_text(chart, lang))
+            return events
+        height = parse_height_cm(turn.text) or parse_height_cm(turn.slot("height") or "")
+        weight = parse_weight_kg(turn.text) or parse_weight_kg(turn.slot("weight") or "")
+        if height is None and weight is None:
+            turn.say("utter_ask_height_weight", product=name)
+            return events
+        measured = [f"{height:g}cm" if height else "", f"{weight:g}kg" if weight else ""]
+        measurements = (" " if lang == "en" else "、").join(m for m in measured if m)
+        measurements = f"{'身高体重 ' if lang == 'zh' else 'measurements of '}{measurements}"
+        size, other, inside = recommend_size(chart, height, weight)
+        if not inside:
+            turn.say("utter_size_outside", product=name, measurements=measurements, size=size,
+                     chart=_chart_text(chart, lang))
+        elif other:
+            by_height = _closest(chart, "height", height)[0]
+            by_weight = _closest(chart, "weight", weight)[0]
+            turn.say("utter_size_between", product=name, size_a=by_height, size_b=by_weight, size_big=size, size_small=other)
+        else:
+            r = chart[size]
+            turn.say("utter_size_recommend", product=name, measurements=measurements, size=size,
+                     height_range=f"{r['height'][0]:g}-{r['height'][1]:g}",
+                     weight_range=f"{r['weight'][0]:g}-{r['weight'][1]:g}",
+                     window_days=turn.cfg.returns.window_days)
+        return events
+
+
+def _colour(turn: Turn) -> Optional[str]:
+    for text in (turn.entity("colour"), turn.text):
+        if not text:
+            continue
+        t = text.lower()
+        for word in sorted(COLOUR_WORDS, key=len, reverse=True):
+            if word in t:
+                return COLOUR_WORDS[word]
+    return None
+
+
+def _size(turn: Turn, product: ProductView) -> Optional[str]:
+    value = (turn.entity("size") or "").upper()
+    return value if value in product.size_chart else None
+
+
+class ActionProductInfo(Action):
+    """Material, colours and stock of one product."""
+
+    def name(self) -> Text:
+        return "action_product_info"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        product = await _product(turn)
+        if product is None:
+            return []
+        lang, name = turn.lang, product.name(turn.lang)
+        colours = join([label(c, lang) for c in product.colours], lang)
+        if turn.intent == "product_material":
+            turn.say("utter_product_material", product=name,
+                     material=product.material_zh if lang == "zh" else product.material_en)
+        elif turn.intent == "product_colour":
+            wanted = _colour(turn)
+            if wanted and wanted not in product.colours:
+                turn.say("utter_product_colour_missing", product=name, colour=label(wanted, lang), colours=colours)
+            else:
+                turn.say("utter_product_colours", product=name, colours=colours)
+        else:
+            self._stock(turn, product, name)
+        return [SlotSet("product", product.name_en)]
+
+    @staticmethod
+    def _stock(turn: Turn, product: ProductView, name: str) -> None:
+        lang = turn.lang
+        colour, size = _colour(turn), _size(turn, product)
+        if colour and colour not in product.colours:
+            turn.say("utter_product_colour_missing", product=name, colour=label(colour, lang),
+                     colours=join([label(c, lang) for c in product.colours], lang))
+            return
+        in_stock = {c: [s for s, n in sizes.items() if n > 0] for c, sizes in product.stock.items()}
+        size_word = "码" if lang == "zh" else ""
+        if colour and size:
+            units = product.stock.get(colour, {}).get(size, 0)
+            if units > 0:
+                turn.say("utter_stock_available", product=name, colour=label(colour, lang), size=size, units=units)
+            else:
+                alternatives = [f"{label(c, lang)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size]
+                turn.say("utter_stock_out", product=name, colour=label(colour, lang), size=size,
+                         alternatives=join(alternatives[:6], lang) or "-")
+            return
+        rows = [f"{label(c, lang)} ({join([s + size_word for s in ss], lang)})"
+                for c, ss in in_stock.items() if ss and (colour is None or c == colour)
+                and (size is None or size in ss)]
+        if rows:
+            turn.say("utter_stock_summary", product=name, summary=join(rows, lang))
+        else:
+            turn.say("utter_stock_none", product=name)

@@ -1,0 +1,162 @@
+"""The shop policy file (shop.yml), validated once and read everywhere else.
+
+A mistake in the file stops start-up with the dotted path of the bad key, e.g.
+``shop.yml: returns.window_days: value is not a valid integer``.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Dict, List
+
+import yaml
+from pydantic import BaseModel, Extra, ValidationError, conint, validator
+
+LANGS = ("en", "zh")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ShopConfigError(ValueError):
+    """The shop file is missing, unreadable or breaks a rule."""
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid  # a misspelt key is an error, not a silent default
+
+
+class Text(_Strict):
+    """A customer-facing text in both languages."""
+
+    en: str
+    zh: str
+
+    def __call__(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Shop(_Strict):
+    name: Text
+    support_email: str
+    currency: str
+    timezone: str
+
+
+class Returns(_Strict):
+    window_days: conint(ge=0, le=365)
+    condition: Text
+    non_returnable_categories: List[str]
+    return_shipping_paid_by: Dict[str, str]
+    refund_days: conint(ge=0, le=90)
+
+
+class Carrier(_Strict):
+    name: str
+    tracking_url: str
+
+
+class Region(_Strict):
+    name: Text
+    min_days: conint(ge=0)
+    max_days: conint(ge=0)
+
+    @validator("max_days")
+    def _ordered(cls, v: int, values: dict) -> int:  # noqa: N805
+        if "min_days" in values and v < values["min_days"]:
+            raise ValueError("max_days is less than min_days")
+        return v
+
+
+class Shipping(_Strict):
+    dispatch_hours: conint(ge=0)
+    carrier: Carrier
+    regions: Dict[str, Region]
+
+
+class BusinessHours(_Strict):
+    days: List[str]
+    open: str
+    close: str
+
+    @validator("days", each_item=True)
+    def _weekday(cls, v: str) -> str:  # noqa: N805
+        if v not in WEEKDAYS:
+            raise ValueError(f"{v!r} is not one of {', '.join(WEEKDAYS)}")
+        return v
+
+    @validator("open", "close")
+    def _hhmm(cls, v: str) -> str:  # noqa: N805
+        hh, _, mm = v.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError(f"{v!r} is not HH:MM")
+        return v
+
+
+class Payment(_Strict):
+    methods: List[Text]
+    unpaid_cancel_hours: conint(ge=1)
+    failure_advice: Dict[str, Text]
+    general_advice: Text
+
+
+class Handoff(_Strict):
+    max_bot_failures: conint(ge=1)
+    max_ownership_failures: conint(ge=1)
+    priority: Dict[str, int]
+
+
+class Timers(_Strict):
+    remind_after_s: conint(ge=1)
+    reassign_after_s: conint(ge=1)
+    heartbeat_timeout_s: conint(ge=1)
+
+
+class Tracking(_Strict):
+    timeout_s: float
+    retries: conint(ge=0, le=5)
+
+    @validator("timeout_s")
+    def _bounded(cls, v: float) -> float:  # noqa: N805
+        if not 0 < v <= 3:
+            raise ValueError("must be in (0, 3]: a buyer never waits longer than 3 s")
+        return v
+
+
+class ShopConfig(_Strict):
+    shop: Shop
+    returns: Returns
+    shipping: Shipping
+    business_hours: BusinessHours
+    payment: Payment
+    handoff: Handoff
+    timers: Timers
+    tracking: Tracking
+
+
+def load_shop_config(path: str | os.PathLike) -> ShopConfig:
+    """Read and validate a shop file; raise ShopConfigError naming the bad key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ShopConfigError(f"{path}: file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ShopConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ShopConfigError(f"{path}: expected a mapping at the top level")
+    try:
+        return ShopConfig.parse_obj(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ShopConfigError(f"{path}: {problems}") from exc
+
+
+@functools.lru_cache(maxsize=None)
+def shop_config() -> ShopConfig:
+    """The shop file named by KEFU_SHOP_CONFIG (default: shop.yml at the project root)."""
+    from actions.settings import settings
+
+    return load_shop_config(settings().shop_config)

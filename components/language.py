@@ -1,0 +1,53 @@
+"""Tags each message with the buyer's language, so replies follow it.
+
+Adds a ``language`` entity (``zh`` when the message has any Chinese character, ``en`` when it
+has Latin letters and no Chinese) that the ``language`` slot is mapped from. A message with
+neither (an order number, "5", an emoji) adds nothing, so the slot keeps the last language.
+A buyer who mixes the two is answered in Chinese: someone who types Chinese reads it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from components.mixed_tokenizer import CJK
+
+HAS_CJK = re.compile(f"[{CJK}]")
+LETTERS = re.compile(r"[A-Za-z]{2,}")
+NUMBERISH = re.compile(r"(?<![A-Za-z])#?[Aa]\d{5}(?!\d)|\d+")
+
+
+def detect_language(text: str) -> Optional[str]:
+    if HAS_CJK.search(text):
+        return "zh"
+    # an order number like A10293 is not English
+    return "en" if LETTERS.search(NUMBERISH.sub(" ", text)) else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class LanguageDetector(GraphComponent):
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LanguageDetector":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            lang = detect_language(message.get(TEXT) or "")
+            if lang:
+                entity = {"entity": "language", "value": lang, "start": 0, "end": 0,
+                          "extractor": self.__class__.__name__}
+                message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages

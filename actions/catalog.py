@@ -1,4 +1,5 @@
 """Finding the product a buyer means from what they typed."""
+
 from __future__ import annotations
 
 import re

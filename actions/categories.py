@@ -1,4 +1,5 @@
 """categories.yml: which question category each intent belongs to."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """What every action needs for one turn: who, in which language, the shop rules, the time."""
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """Small turns that depend on what came before: yes/no to a proposal, and the 1-5 rating."""
+
 from __future__ import annotations
 
 import logging
@@ -21,7 +22,9 @@ class ActionConfirm(Action):
     def name(self) -> Text:
         return "action_confirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         pending = turn.slot("pending_confirmation") or ""
         what, _, number = pending.partition(":")
@@ -47,8 +50,14 @@ class ActionRating(Action):
     def name(self) -> Text:
         return "action_rating"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
+        if not turn.slot("awaiting_rating"):
+            # a "rating" nobody asked for is more likely a misread message ("1=1", "5 pcs")
+            turn.say("utter_default")
+            return []
         value = turn.entity("rating") or turn.text
         rating = parse_rating(str(value))
         if rating is None:

@@ -1,4 +1,5 @@
 """Handing a conversation to a human: complaints, "human please", and the bot giving up."""
+
 from __future__ import annotations
 
 import asyncio
@@ -85,7 +86,9 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         return await hand_off(Turn(dispatcher, tracker), reason="requested", category="human")
 
 
@@ -95,7 +98,9 @@ class ActionComplaint(Action):
     def name(self) -> Text:
         return "action_complaint"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         turn.say("utter_complaint_apology", support_email=turn.cfg.shop.support_email)
         return await hand_off(turn, reason="complaint", category="complaint")
@@ -120,7 +125,9 @@ class ActionFallback(Action):
     def name(self) -> Text:
         return "action_fallback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         if consecutive_failures(tracker) >= turn.cfg.handoff.max_bot_failures:
             turn.say("utter_fallback_handoff")

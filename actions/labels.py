@@ -2,6 +2,7 @@
 
 Whole sentences live in the domain's responses; these are the words the actions put into them.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -53,11 +54,31 @@ _LABELS: Dict[str, Dict[str, str]] = {
 
 # words buyers use for a colour -> the catalog's key
 COLOUR_WORDS = {
-    **{v["en"]: k for k, v in _LABELS.items() if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")},
-    **{v["zh"]: k for k, v in _LABELS.items() if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")},
-    "gray": "grey", "dark blue": "navy", "navy blue": "navy", "cream": "beige",
-    "黑": "black", "白": "white", "红": "red", "粉": "pink", "绿": "green", "蓝": "blue", "灰": "grey", "米白": "beige",
-    "深蓝": "navy", "深蓝色": "navy", "藏青": "navy",
+    **{
+        v["en"]: k
+        for k, v in _LABELS.items()
+        if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
+    },
+    **{
+        v["zh"]: k
+        for k, v in _LABELS.items()
+        if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
+    },
+    "gray": "grey",
+    "dark blue": "navy",
+    "navy blue": "navy",
+    "cream": "beige",
+    "黑": "black",
+    "白": "white",
+    "红": "red",
+    "粉": "pink",
+    "绿": "green",
+    "蓝": "blue",
+    "灰": "grey",
+    "米白": "beige",
+    "深蓝": "navy",
+    "深蓝色": "navy",
+    "藏青": "navy",
 }
 
 

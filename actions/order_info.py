@@ -4,6 +4,7 @@ Routes the buyer's intent (or the question left pending while we asked for an or
 or proof of ownership) to its topic handler in orders.py / returns.py / payments.py, after
 the ownership check. Three wrong emails/phones in a conversation hand it to a human.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,7 +48,9 @@ class ActionOrderInfo(Action):
     def name(self) -> Text:
         return "action_order_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         name = turn.intent if turn.intent in TOPICS else (turn.slot("pending_topic") or "order_status")
         topic = TOPICS[name]
@@ -84,6 +87,10 @@ class ActionOrderInfo(Action):
         events: Events = [SlotSet("email", None), SlotSet("phone", None), SlotSet("ownership_failures", failures)]
         if failures >= limit:
             turn.say("utter_ownership_handoff")
-            return events + [SlotSet("pending_topic", None)] + await hand_off(turn, reason="ownership_failed", category="order")
+            return (
+                events
+                + [SlotSet("pending_topic", None)]
+                + await hand_off(turn, reason="ownership_failed", category="order")
+            )
         turn.say("utter_ownership_mismatch", order_number=number, tries_left=limit - failures)
         return events + [SlotSet("pending_topic", topic)]

@@ -1,8 +1,10 @@
 """Order status, tracking, shipping times, address changes and cancellation."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
+
 from rasa_sdk.events import SlotSet
 
 from actions import services
@@ -51,8 +53,14 @@ async def status(turn: Turn, order: OrderView) -> Events:
         turn.say("utter_order_unpaid", cancel_hours=cfg.payment.unpaid_cancel_hours, **common)
     elif order.status == "paid":
         region = _region(turn, order.region)
-        turn.say("utter_order_paid", dispatch_hours=cfg.shipping.dispatch_hours, region=turn.t(region.name),
-                 min_days=region.min_days, max_days=region.max_days, **common)
+        turn.say(
+            "utter_order_paid",
+            dispatch_hours=cfg.shipping.dispatch_hours,
+            region=turn.t(region.name),
+            min_days=region.min_days,
+            max_days=region.max_days,
+            **common,
+        )
     elif order.status == "shipped":
         await _say_shipped(turn, order, common)
     elif order.status == "delivered":
@@ -60,11 +68,19 @@ async def status(turn: Turn, order: OrderView) -> Events:
     elif order.status == "cancelled":
         turn.say("utter_order_cancelled", **common)
     elif order.status == "return_requested":
-        turn.say("utter_order_return_requested", return_kind=label(order.open_return or "return", lang),
-                 refund_days=cfg.returns.refund_days, **common)
+        turn.say(
+            "utter_order_return_requested",
+            return_kind=label(order.open_return or "return", lang),
+            refund_days=cfg.returns.refund_days,
+            **common,
+        )
     elif order.status == "refunded":
-        turn.say("utter_order_refunded", refund_amount=money(order.refund_amount or order.total),
-                 refunded_date=fmt_date(order.refunded_at, lang), **common)
+        turn.say(
+            "utter_order_refunded",
+            refund_amount=money(order.refund_amount or order.total),
+            refunded_date=fmt_date(order.refunded_at, lang),
+            **common,
+        )
     return []
 
 
@@ -106,7 +122,9 @@ async def track(turn: Turn, order: OrderView) -> Events:
     lang = turn.lang
     if not order.tracking_no:
         if order.status in ("unpaid", "paid"):
-            turn.say("utter_not_shipped_yet", order_number=order.number, dispatch_hours=turn.cfg.shipping.dispatch_hours)
+            turn.say(
+                "utter_not_shipped_yet", order_number=order.number, dispatch_hours=turn.cfg.shipping.dispatch_hours
+            )
             return []
         return await status(turn, order)
     try:
@@ -118,8 +136,14 @@ async def track(turn: Turn, order: OrderView) -> Events:
     if not tracking or not tracking.events:
         return await status(turn, order)
     lines = [f"• {e.time[:16].replace('T', ' ')}  {label(e.status, lang)}  {e.location}" for e in tracking.events]
-    turn.say("utter_tracking_events", order_number=order.number, carrier=order.carrier,
-             tracking_no=order.tracking_no, events="\n".join(lines), eta=fmt_date(order.eta, lang))
+    turn.say(
+        "utter_tracking_events",
+        order_number=order.number,
+        carrier=order.carrier,
+        tracking_no=order.tracking_no,
+        events="\n".join(lines),
+        eta=fmt_date(order.eta, lang),
+    )
     return []
 
 
@@ -128,8 +152,12 @@ async def change_address(turn: Turn, order: OrderView) -> Events:
         turn.say("utter_change_address_possible", order_number=order.number)
         return await hand_off(turn, reason="change_address", category="order")
     if order.status == "shipped":
-        turn.say("utter_change_address_too_late", order_number=order.number, carrier=order.carrier,
-                 tracking_no=order.tracking_no)
+        turn.say(
+            "utter_change_address_too_late",
+            order_number=order.number,
+            carrier=order.carrier,
+            tracking_no=order.tracking_no,
+        )
         return []
     return await status(turn, order)
 

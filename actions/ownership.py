@@ -1,4 +1,5 @@
 """Proof that an order belongs to the person asking. Nothing about an order is said before it."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,7 @@ def email_matches(given: str, on_file: str) -> bool:
 
 def contact_matches(order: OrderView, email: Optional[str], phone: Optional[str]) -> bool:
     return bool(
-        (email and email_matches(email, order.customer_email))
-        or (phone and phone_matches(phone, order.customer_phone))
+        (email and email_matches(email, order.customer_email)) or (phone and phone_matches(phone, order.customer_phone))
     )
 
 

@@ -1,4 +1,5 @@
 """Pure helpers that read numbers and codes out of what buyers type."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ def parse_height_cm(text: str) -> Optional[float]:
     t = (text or "").lower()
     if m := re.search(r"(\d{3})(?:\.\d)?\s*(?:cm|厘米|公分)", t):
         return float(m.group(1))
-    if m := re.search(r"\b1\s*(?:\.|米|m)\s*(\d{1,2})\b", t):
+    if m := re.search(r"(?<![\d.])1\s*(?:\.|米|m)\s*(\d{1,2})(?!\d)", t):
         rest = m.group(1)
         return 100 + (int(rest) * 10 if len(rest) == 1 else int(rest))
     if m := re.search(r"一米([一二三四五六七八九])([一二三四五六七八九零])?", t):
@@ -37,8 +38,19 @@ def parse_weight_kg(text: str) -> Optional[float]:
     return None
 
 
-_WORD_RATINGS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
-                 "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_WORD_RATINGS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+}
 
 
 def parse_rating(text: str) -> Optional[int]:
@@ -57,5 +69,8 @@ def parse_rating(text: str) -> Optional[int]:
 
 def coupon_codes(text: str) -> list[str]:
     """Tokens that look like a coupon code: letters then digits, e.g. SAVE10, welcome15."""
-    return [m.upper() for m in re.findall(r"(?<![A-Za-z0-9])([A-Za-z]{3,12}\d{1,3})(?![A-Za-z0-9])", text or "")
-            if not re.fullmatch(r"[Aa]\d{5}", m)]
+    return [
+        m.upper()
+        for m in re.findall(r"(?<![A-Za-z0-9])([A-Za-z]{3,12}\d{1,3})(?![A-Za-z0-9])", text or "")
+        if not re.fullmatch(r"[Aa]\d{5}", m)
+    ]

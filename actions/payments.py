@@ -1,4 +1,5 @@
 """Payment troubleshooting, coupons and payment methods."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,9 @@ class ActionCoupons(Action):
     def name(self) -> Text:
         return "action_coupons"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         repo, lang = services.repository(), turn.lang
         for code in coupon_codes(turn.text):
@@ -73,7 +76,9 @@ class ActionPaymentMethods(Action):
     def name(self) -> Text:
         return "action_payment_methods"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         turn.say("utter_payment_methods", methods=join([turn.t(m) for m in turn.cfg.payment.methods], turn.lang))
         return []

@@ -1,4 +1,5 @@
 """Product questions answered from the catalog: size advice, material, colours, stock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,9 @@ class ActionSizeAdvice(Action):
     def name(self) -> Text:
         return "action_size_advice"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         product = await _product(turn)
         if product is None:
@@ -95,18 +98,26 @@ class ActionSizeAdvice(Action):
         measurements = f"{'身高体重 ' if lang == 'zh' else 'measurements of '}{measurements}"
         size, other, inside = recommend_size(chart, height, weight)
         if not inside:
-            turn.say("utter_size_outside", product=name, measurements=measurements, size=size,
-                     chart=_chart_text(chart, lang))
+            turn.say(
+                "utter_size_outside", product=name, measurements=measurements, size=size, chart=_chart_text(chart, lang)
+            )
         elif other:
             by_height = _closest(chart, "height", height)[0]
             by_weight = _closest(chart, "weight", weight)[0]
-            turn.say("utter_size_between", product=name, size_a=by_height, size_b=by_weight, size_big=size, size_small=other)
+            turn.say(
+                "utter_size_between", product=name, size_a=by_height, size_b=by_weight, size_big=size, size_small=other
+            )
         else:
             r = chart[size]
-            turn.say("utter_size_recommend", product=name, measurements=measurements, size=size,
-                     height_range=f"{r['height'][0]:g}-{r['height'][1]:g}",
-                     weight_range=f"{r['weight'][0]:g}-{r['weight'][1]:g}",
-                     window_days=turn.cfg.returns.window_days)
+            turn.say(
+                "utter_size_recommend",
+                product=name,
+                measurements=measurements,
+                size=size,
+                height_range=f"{r['height'][0]:g}-{r['height'][1]:g}",
+                weight_range=f"{r['weight'][0]:g}-{r['weight'][1]:g}",
+                window_days=turn.cfg.returns.window_days,
+            )
         return events
 
 
@@ -132,7 +143,9 @@ class ActionProductInfo(Action):
     def name(self) -> Text:
         return "action_product_info"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         product = await _product(turn)
         if product is None:
@@ -140,8 +153,11 @@ class ActionProductInfo(Action):
         lang, name = turn.lang, product.name(turn.lang)
         colours = join([label(c, lang) for c in product.colours], lang)
         if turn.intent == "product_material":
-            turn.say("utter_product_material", product=name,
-                     material=product.material_zh if lang == "zh" else product.material_en)
+            turn.say(
+                "utter_product_material",
+                product=name,
+                material=product.material_zh if lang == "zh" else product.material_en,
+            )
         elif turn.intent == "product_colour":
             wanted = _colour(turn)
             if wanted and wanted not in product.colours:
@@ -157,8 +173,12 @@ class ActionProductInfo(Action):
         lang = turn.lang
         colour, size = _colour(turn), _size(turn, product)
         if colour and colour not in product.colours:
-            turn.say("utter_product_colour_missing", product=name, colour=label(colour, lang),
-                     colours=join([label(c, lang) for c in product.colours], lang))
+            turn.say(
+                "utter_product_colour_missing",
+                product=name,
+                colour=label(colour, lang),
+                colours=join([label(c, lang) for c in product.colours], lang),
+            )
             return
         in_stock = {c: [s for s, n in sizes.items() if n > 0] for c, sizes in product.stock.items()}
         size_word = "码" if lang == "zh" else ""
@@ -167,13 +187,22 @@ class ActionProductInfo(Action):
             if units > 0:
                 turn.say("utter_stock_available", product=name, colour=label(colour, lang), size=size, units=units)
             else:
-                alternatives = [f"{label(c, lang)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size]
-                turn.say("utter_stock_out", product=name, colour=label(colour, lang), size=size,
-                         alternatives=join(alternatives[:6], lang) or "-")
+                alternatives = [
+                    f"{label(c, lang)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size
+                ]
+                turn.say(
+                    "utter_stock_out",
+                    product=name,
+                    colour=label(colour, lang),
+                    size=size,
+                    alternatives=join(alternatives[:6], lang) or "-",
+                )
             return
-        rows = [f"{label(c, lang)} ({join([s + size_word for s in ss], lang)})"
-                for c, ss in in_stock.items() if ss and (colour is None or c == colour)
-                and (size is None or size in ss)]
+        rows = [
+            f"{label(c, lang)} ({join([s + size_word for s in ss], lang)})"
+            for c, ss in in_stock.items()
+            if ss and (colour is None or c == colour) and (size is None or size in ss)
+        ]
         if rows:
             turn.say("utter_stock_summary", product=name, summary=join(rows, lang))
         else:

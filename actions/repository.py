@@ -4,6 +4,7 @@ Every method is synchronous (SQLAlchemy 1.4 ORM) and returns plain dataclasses, 
 objects; the actions call it through ``asyncio.to_thread`` so a slow query never stalls the
 action server's event loop.
 """
+
 from __future__ import annotations
 
 import re
@@ -195,9 +196,7 @@ class ShopRepository:
 
     def customer_by_channel_id(self, channel_id: str) -> Optional[CustomerView]:
         with self._session() as s:
-            c = s.execute(
-                select(Customer).where(Customer.channel_id == channel_id)
-            ).scalar_one_or_none()
+            c = s.execute(select(Customer).where(Customer.channel_id == channel_id)).scalar_one_or_none()
             return CustomerView(c.name, c.email, c.phone, c.vip, c.channel_id) if c else None
 
     def products(self) -> List[ProductView]:
@@ -207,11 +206,15 @@ class ShopRepository:
 
     def valid_coupons(self, now: datetime) -> List[CouponView]:
         with self._session() as s:
-            rows = s.execute(
-                select(Coupon)
-                .where(Coupon.active.is_(True), Coupon.starts_at <= now, Coupon.ends_at >= now)
-                .order_by(Coupon.min_spend)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(Coupon)
+                    .where(Coupon.active.is_(True), Coupon.starts_at <= now, Coupon.ends_at >= now)
+                    .order_by(Coupon.min_spend)
+                )
+                .scalars()
+                .all()
+            )
             return [_coupon_view(c) for c in rows]
 
     def coupon(self, code: str) -> Optional[CouponView]:
@@ -226,9 +229,7 @@ class ShopRepository:
         concurrent requests from opening two returns.
         """
         with self._session.begin() as s:
-            order = s.execute(
-                select(Order).where(Order.number == number).with_for_update()
-            ).scalar_one()
+            order = s.execute(select(Order).where(Order.number == number).with_for_update()).scalar_one()
             if any(r.status in ("requested", "received") for r in order.returns):
                 return False
             s.add(ReturnRequest(order=order, kind=kind, status="requested", reason=reason, created_at=now))
@@ -238,9 +239,7 @@ class ShopRepository:
     def cancel_order(self, number: str, now: datetime) -> Optional[str]:
         """Cancel an order that has not shipped; returns the state it had, or None if it can't."""
         with self._session.begin() as s:
-            order = s.execute(
-                select(Order).where(Order.number == number).with_for_update()
-            ).scalar_one_or_none()
+            order = s.execute(select(Order).where(Order.number == number).with_for_update()).scalar_one_or_none()
             if order is None or order.status not in ("unpaid", "paid"):
                 return None
             was, order.status = order.status, "cancelled"
@@ -248,10 +247,14 @@ class ShopRepository:
 
     def failed_payments(self, number: str) -> List[str]:
         with self._session() as s:
-            rows = s.execute(
-                select(Payment.failure_reason)
-                .join(Order)
-                .where(Order.number == number, Payment.status == "failed")
-                .order_by(Payment.created_at)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(Payment.failure_reason)
+                    .join(Order)
+                    .where(Order.number == number, Payment.status == "failed")
+                    .order_by(Payment.created_at)
+                )
+                .scalars()
+                .all()
+            )
             return [r for r in rows if r]

@@ -1,4 +1,5 @@
 """Return policy, whether a given order can still be returned, opening a return, refund status."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,12 +27,20 @@ async def _offer(turn: Turn, order: OrderView, kind: str) -> Events:
     lang, rules = turn.lang, turn.cfg.returns
     common = {"order_number": order.number}
     if order.open_return:
-        turn.say("utter_return_already_open", return_kind=label(order.open_return, lang),
-                 refund_days=rules.refund_days, **common)
+        turn.say(
+            "utter_return_already_open",
+            return_kind=label(order.open_return, lang),
+            refund_days=rules.refund_days,
+            **common,
+        )
         return []
     if order.status in ("unpaid", "paid", "shipped"):
-        turn.say("utter_return_not_delivered", status_label=label(order.status, lang),
-                 window_days=rules.window_days, **common)
+        turn.say(
+            "utter_return_not_delivered",
+            status_label=label(order.status, lang),
+            window_days=rules.window_days,
+            **common,
+        )
         return []
     if order.status != "delivered":
         turn.say("utter_return_not_possible", status_label=label(order.status, lang), **common)
@@ -39,16 +48,30 @@ async def _offer(turn: Turn, order: OrderView, kind: str) -> Events:
     blocked = [i for i in order.items if i.category in rules.non_returnable_categories]
     if blocked:
         item = blocked[0]
-        turn.say("utter_return_not_returnable", product=item.product_zh if lang == "zh" else item.product_en,
-                 category=label(item.category, lang))
+        turn.say(
+            "utter_return_not_returnable",
+            product=item.product_zh if lang == "zh" else item.product_en,
+            category=label(item.category, lang),
+        )
         return []
     deadline = order.delivered_at + timedelta(days=rules.window_days)
     if turn.now > deadline:
-        turn.say("utter_return_window_passed", delivered_date=fmt_date(order.delivered_at, lang),
-                 window_days=rules.window_days, deadline=fmt_date(deadline, lang), **common)
+        turn.say(
+            "utter_return_window_passed",
+            delivered_date=fmt_date(order.delivered_at, lang),
+            window_days=rules.window_days,
+            deadline=fmt_date(deadline, lang),
+            **common,
+        )
         return []
-    turn.say("utter_return_eligible", items=items_text(order, lang), delivered_date=fmt_date(order.delivered_at, lang),
-             deadline=fmt_date(deadline, lang), return_kind=label(kind, lang), **common)
+    turn.say(
+        "utter_return_eligible",
+        items=items_text(order, lang),
+        delivered_date=fmt_date(order.delivered_at, lang),
+        deadline=fmt_date(deadline, lang),
+        return_kind=label(kind, lang),
+        **common,
+    )
     return [SlotSet("pending_confirmation", f"{kind}:{order.number}")]
 
 
@@ -66,22 +89,40 @@ async def confirm_return(turn: Turn, kind: str, number: str) -> Events:
     created = await asyncio.to_thread(repo.create_return, number, kind, turn.text[:500], turn.now)
     order = await asyncio.to_thread(repo.find_order, number)
     if not created:
-        turn.say("utter_return_already_open", order_number=number, return_kind=label(order.open_return or kind, turn.lang),
-                 refund_days=turn.cfg.returns.refund_days)
+        turn.say(
+            "utter_return_already_open",
+            order_number=number,
+            return_kind=label(order.open_return or kind, turn.lang),
+            refund_days=turn.cfg.returns.refund_days,
+        )
         return []
-    turn.say("utter_return_created", order_number=number, return_kind=label(kind, turn.lang),
-             email_masked=_mask_email(order.customer_email), condition=turn.t(turn.cfg.returns.condition))
+    turn.say(
+        "utter_return_created",
+        order_number=number,
+        return_kind=label(kind, turn.lang),
+        email_masked=_mask_email(order.customer_email),
+        condition=turn.t(turn.cfg.returns.condition),
+    )
     return []
 
 
 async def refund_status(turn: Turn, order: OrderView) -> Events:
     lang = turn.lang
     if order.status == "refunded":
-        turn.say("utter_order_refunded", order_number=order.number, refund_amount=money(order.refund_amount or order.total),
-                 refunded_date=fmt_date(order.refunded_at, lang))
+        turn.say(
+            "utter_order_refunded",
+            order_number=order.number,
+            refund_amount=money(order.refund_amount or order.total),
+            refunded_date=fmt_date(order.refunded_at, lang),
+        )
     elif order.open_return:
-        turn.say("utter_refund_pending", order_number=order.number, return_kind=label(order.open_return, lang),
-                 refund_days=turn.cfg.returns.refund_days, amount=money(order.total))
+        turn.say(
+            "utter_refund_pending",
+            order_number=order.number,
+            return_kind=label(order.open_return, lang),
+            refund_days=turn.cfg.returns.refund_days,
+            amount=money(order.total),
+        )
     else:
         turn.say("utter_refund_none", order_number=order.number, status_label=label(order.status, lang))
     return []
@@ -91,10 +132,14 @@ class ActionReturnPolicy(Action):
     def name(self) -> Text:
         return "action_return_policy"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
         lang, rules = turn.lang, turn.cfg.returns
-        paid_by = [f"{label(reason, lang)}: {label(who, lang)}" for reason, who in rules.return_shipping_paid_by.items()]
+        paid_by = [
+            f"{label(reason, lang)}: {label(who, lang)}" for reason, who in rules.return_shipping_paid_by.items()
+        ]
         blocked = join([label(c, lang) for c in rules.non_returnable_categories], lang)
         turn.say(
             "utter_return_policy",

@@ -1,4 +1,5 @@
 """The action server's connections, made on first use (never at import time)."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Every environment variable kefu reads, in one place, with its embedded default."""
+
 from __future__ import annotations
 
 import functools

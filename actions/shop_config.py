@@ -3,6 +3,7 @@
 A mistake in the file stops start-up with the dotted path of the bad key, e.g.
 ``shop.yml: returns.window_days: value is not a valid integer``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -148,9 +149,7 @@ def load_shop_config(path: str | os.PathLike) -> ShopConfig:
     try:
         return ShopConfig.parse_obj(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ShopConfigError(f"{path}: {problems}") from exc
 
 

@@ -3,6 +3,7 @@
 SQLAlchemy 1.4 models; SQLite by default, PostgreSQL by DATABASE_URL. Queries live in
 actions/repository.py; the demo data comes from scripts/seed_shop.py.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Carrier tracking client (requests), bounded so a buyer never waits more than 3 s."""
+
 from __future__ import annotations
 
 import time

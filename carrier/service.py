@@ -7,6 +7,7 @@ would have for the demo shop's shipments, derived from their ship dates. POST /_
 makes it misbehave on purpose ({"fail_status": 503, "delay_s": 5}; {} to behave again) so the
 tests can prove the bot copes with a slow or broken carrier.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,9 @@ def shipment_events(ship: Shipment, now: datetime) -> List[Dict[str, Any]]:
         events.append({"time": t, "status": "in_transit", "location": hub})
     delivered = ship.order.delivered_at
     if delivered and delivered <= now:
-        events.append({"time": delivered - timedelta(hours=3), "status": "out_for_delivery", "location": ship.last_location})
+        events.append(
+            {"time": delivered - timedelta(hours=3), "status": "out_for_delivery", "location": ship.last_location}
+        )
         events.append({"time": delivered, "status": "delivered", "location": ship.last_location})
     return [{**e, "time": e["time"].isoformat() + "Z"} for e in events]
 

@@ -4,6 +4,7 @@ DIET and the regex extractor can both find the same order number; a text slot fe
 values would become a list. Keep one entity per (type, value), preferring the regex
 extractor's exact match, and normalise order numbers ("#a10293" -> "A10293").
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text

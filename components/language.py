@@ -5,6 +5,7 @@ has Latin letters and no Chinese) that the ``language`` slot is mapped from. A m
 neither (an order number, "5", an emoji) adds nothing, so the slot keeps the last language.
 A buyer who mixes the two is answered in Chinese: someone who types Chinese reads it.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,12 @@ class LanguageDetector(GraphComponent):
         for message in messages:
             lang = detect_language(message.get(TEXT) or "")
             if lang:
-                entity = {"entity": "language", "value": lang, "start": 0, "end": 0,
-                          "extractor": self.__class__.__name__}
+                entity = {
+                    "entity": "language",
+                    "value": lang,
+                    "start": 0,
+                    "end": 0,
+                    "extractor": self.__class__.__name__,
+                }
                 message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
         return messages

@@ -4,6 +4,7 @@ CJK runs are segmented with Jieba (plus the shop's own words), Latin/digit runs 
 word boundaries, and emojis are tokens of their own (😡 says a lot). The script change is
 always a token boundary, so "M码" is "M" + "码" and "订单A10293到哪了" keeps A10293 whole.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ kefu:queue:waiting            zset    conversation ids waiting for an agent; sco
                                       (higher priority first, then first come first served)
 kefu:seq                      string  a counter that breaks ties between equal timestamps
 """
+
 PREFIX = "kefu"
 WAITING = f"{PREFIX}:queue:waiting"
 SEQ = f"{PREFIX}:seq"

@@ -4,6 +4,7 @@ action-server and helpdesk processes can call it at once.
 This module starts with enqueue (the bot's side); the helpdesk issue adds assignment,
 transfer and resolve next to it.
 """
+
 from __future__ import annotations
 
 import time

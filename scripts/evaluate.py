@@ -6,6 +6,7 @@ Prints per-intent precision/recall/F1, then per-category F1 by language (en, zh,
 model and for the keyword table, and exits 1 if any of the five question categories is below
 --min-f1 in English or Chinese.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,7 +14,7 @@ import asyncio
 import json
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
@@ -48,9 +49,9 @@ def language_bucket(text: str) -> str:
 
 
 def prf(gold: List[str], pred: List[str], label: str) -> Tuple[float, float, float, int]:
-    tp = sum(g == label and p == label for g, p in zip(gold, pred))
-    fp = sum(g != label and p == label for g, p in zip(gold, pred))
-    fn = sum(g == label and p != label for g, p in zip(gold, pred))
+    tp = sum(g == label and p == label for g, p in zip(gold, pred, strict=True))
+    fp = sum(g != label and p == label for g, p in zip(gold, pred, strict=True))
+    fn = sum(g == label and p != label for g, p in zip(gold, pred, strict=True))
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
@@ -65,7 +66,14 @@ def load_heldout(folder: Path) -> List[Tuple[str, str]]:
 
 
 async def predict(model: Path, texts: Iterable[str]) -> List[str]:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     agent = Agent.load(str(model))
     out = []
@@ -90,17 +98,23 @@ def evaluate(model: Path, folder: Path) -> Dict:
         report["intents"][intent] = {"precision": p, "recall": r, "f1": f, "support": n}
     for lang in ("all", "en", "zh", "mixed"):
         idx = [k for k, lg in enumerate(langs) if lang == "all" or lg == lang]
-        sub = lambda xs: [xs[k] for k in idx]  # noqa: E731
+
+        def sub(xs: List[str], idx: List[int] = idx) -> List[str]:
+            return [xs[k] for k in idx]
+
         for cat in FIVE:
             m = prf(sub(gold_cat), sub(model_cat), cat)
             k = prf(sub(gold_cat), sub(kw_cat), cat)
             report["categories"].setdefault(cat, {})[lang] = {
-                "model_f1": m[2], "keyword_f1": k[2], "support": m[3], "model_precision": m[0], "model_recall": m[1]}
-    report["intent_accuracy"] = sum(g == p for g, p in zip(gold_intents, pred_intents)) / len(texts)
-    report["errors"] = [
-        {"text": t, "gold": g, "predicted": p}
-        for t, g, p in zip(texts, gold_intents, pred_intents) if g != p
-    ]
+                "model_f1": m[2],
+                "keyword_f1": k[2],
+                "support": m[3],
+                "model_precision": m[0],
+                "model_recall": m[1],
+            }
+    report["intent_accuracy"] = sum(g == p for g, p in zip(gold_intents, pred_intents, strict=True)) / len(texts)
+    triples = zip(texts, gold_intents, pred_intents, strict=True)
+    report["errors"] = [{"text": t, "gold": g, "predicted": p} for t, g, p in triples if g != p]
     return report
 
 
@@ -110,10 +124,13 @@ def print_report(report: Dict) -> None:
     print(f"{'intent':22} {'prec':>6} {'rec':>6} {'f1':>6} {'n':>5}")
     for intent, s in report["intents"].items():
         print(f"{intent:22} {s['precision']:6.3f} {s['recall']:6.3f} {s['f1']:6.3f} {s['support']:5d}")
-    print(f"\ncategory F1: model / keyword rules (seed 000 table)")
+    print("\ncategory F1: model / keyword rules (seed 000 table)")
     print(f"{'category':10}" + "".join(f"{lang:>20}" for lang in ("all", "en", "zh", "mixed")))
     for cat, by_lang in report["categories"].items():
-        cells = "".join(f"{by_lang[lang]['model_f1']:>11.3f} / {by_lang[lang]['keyword_f1']:.3f}" for lang in ("all", "en", "zh", "mixed"))
+        cells = "".join(
+            f"{by_lang[lang]['model_f1']:>11.3f} / {by_lang[lang]['keyword_f1']:.3f}"
+            for lang in ("all", "en", "zh", "mixed")
+        )
         print(f"{cat:10}{cells}")
 
 

@@ -6,12 +6,15 @@ Ten well-known orders (A10001-A10010, below) cover every state the tests and the
 talk about; the rest are random but reproducible (fixed seed), dated relative to now so
 return windows and shipping times always make sense.
 """
+
 from __future__ import annotations
 
 import argparse
 import random
 from datetime import datetime, timedelta
 from typing import Dict, List, Optional
+
+from sqlalchemy.orm import Session
 
 from actions.settings import settings
 from actions.shopdb import (
@@ -26,7 +29,6 @@ from actions.shopdb import (
     Shipment,
     make_engine,
 )
-from sqlalchemy.orm import Session
 
 CLOTHES_CHART = {
     "XS": {"height": [150, 158], "weight": [40, 46]},
@@ -41,24 +43,153 @@ ONE_SIZE = {"F": {}}
 
 # sku, en, zh, category, price, material en, material zh, colours, chart
 CATALOG = [
-    ("LS-01", "Linen Shirt", "亚麻衬衫", "tops", 39.0, "100% linen, breathable, machine wash cold", "100%亚麻,透气,冷水机洗", ["white", "beige", "navy"], CLOTHES_CHART),
-    ("FD-02", "Floral Midi Dress", "碎花连衣裙", "dresses", 59.0, "100% viscose with cotton lining, not see-through", "100%粘胶纤维,棉质内衬,不透", ["pink", "blue", "green"], CLOTHES_CHART),
-    ("CT-03", "Cotton T-shirt", "纯棉T恤", "tops", 19.0, "100% combed cotton, 180 g/m², pre-shrunk", "100%精梳棉,180克重,已预缩", ["black", "white", "grey", "red"], CLOTHES_CHART),
-    ("SJ-04", "Slim Fit Jeans", "修身牛仔裤", "bottoms", 49.0, "98% cotton 2% elastane stretch denim", "98%棉 2%氨纶弹力牛仔布", ["blue", "black"], CLOTHES_CHART),
-    ("WC-05", "Wool Cardigan", "羊毛开衫", "knitwear", 79.0, "70% merino wool 30% nylon, hand wash", "70%美利奴羊毛 30%锦纶,建议手洗", ["beige", "grey", "navy"], CLOTHES_CHART),
-    ("DJ-06", "Denim Jacket", "牛仔外套", "outerwear", 69.0, "100% cotton denim, stone washed", "100%纯棉牛仔布,石洗工艺", ["blue"], CLOTHES_CHART),
-    ("RS-07", "Running Sneakers", "跑步鞋", "shoes", 89.0, "knit mesh upper, EVA sole", "针织网面鞋面,EVA鞋底", ["white", "black", "pink"], SHOE_CHART),
-    ("SS-08", "Silk Scarf", "真丝围巾", "accessories", 29.0, "100% mulberry silk, dry clean", "100%桑蚕丝,建议干洗", ["red", "navy", "beige"], ONE_SIZE),
-    ("LU-09", "Lace Underwear Set", "蕾丝内衣套装", "underwear", 35.0, "nylon lace, cotton gusset", "锦纶蕾丝,纯棉裆部", ["black", "pink", "white"], CLOTHES_CHART),
-    ("TB-10", "Canvas Tote Bag", "帆布包", "bags", 25.0, "16 oz cotton canvas", "16盎司纯棉帆布", ["beige", "black"], ONE_SIZE),
-    ("FH-11", "Fleece Hoodie", "连帽卫衣", "tops", 45.0, "80% cotton 20% polyester brushed fleece", "80%棉 20%涤纶,内里抓绒", ["grey", "black", "green", "pink"], CLOTHES_CHART),
-    ("PS-12", "Pleated Skirt", "百褶裙", "bottoms", 42.0, "100% polyester, wrinkle-free", "100%涤纶,抗皱", ["black", "navy", "beige"], CLOTHES_CHART),
+    (
+        "LS-01",
+        "Linen Shirt",
+        "亚麻衬衫",
+        "tops",
+        39.0,
+        "100% linen, breathable, machine wash cold",
+        "100%亚麻,透气,冷水机洗",
+        ["white", "beige", "navy"],
+        CLOTHES_CHART,
+    ),
+    (
+        "FD-02",
+        "Floral Midi Dress",
+        "碎花连衣裙",
+        "dresses",
+        59.0,
+        "100% viscose with cotton lining, not see-through",
+        "100%粘胶纤维,棉质内衬,不透",
+        ["pink", "blue", "green"],
+        CLOTHES_CHART,
+    ),
+    (
+        "CT-03",
+        "Cotton T-shirt",
+        "纯棉T恤",
+        "tops",
+        19.0,
+        "100% combed cotton, 180 g/m², pre-shrunk",
+        "100%精梳棉,180克重,已预缩",
+        ["black", "white", "grey", "red"],
+        CLOTHES_CHART,
+    ),
+    (
+        "SJ-04",
+        "Slim Fit Jeans",
+        "修身牛仔裤",
+        "bottoms",
+        49.0,
+        "98% cotton 2% elastane stretch denim",
+        "98%棉 2%氨纶弹力牛仔布",
+        ["blue", "black"],
+        CLOTHES_CHART,
+    ),
+    (
+        "WC-05",
+        "Wool Cardigan",
+        "羊毛开衫",
+        "knitwear",
+        79.0,
+        "70% merino wool 30% nylon, hand wash",
+        "70%美利奴羊毛 30%锦纶,建议手洗",
+        ["beige", "grey", "navy"],
+        CLOTHES_CHART,
+    ),
+    (
+        "DJ-06",
+        "Denim Jacket",
+        "牛仔外套",
+        "outerwear",
+        69.0,
+        "100% cotton denim, stone washed",
+        "100%纯棉牛仔布,石洗工艺",
+        ["blue"],
+        CLOTHES_CHART,
+    ),
+    (
+        "RS-07",
+        "Running Sneakers",
+        "跑步鞋",
+        "shoes",
+        89.0,
+        "knit mesh upper, EVA sole",
+        "针织网面鞋面,EVA鞋底",
+        ["white", "black", "pink"],
+        SHOE_CHART,
+    ),
+    (
+        "SS-08",
+        "Silk Scarf",
+        "真丝围巾",
+        "accessories",
+        29.0,
+        "100% mulberry silk, dry clean",
+        "100%桑蚕丝,建议干洗",
+        ["red", "navy", "beige"],
+        ONE_SIZE,
+    ),
+    (
+        "LU-09",
+        "Lace Underwear Set",
+        "蕾丝内衣套装",
+        "underwear",
+        35.0,
+        "nylon lace, cotton gusset",
+        "锦纶蕾丝,纯棉裆部",
+        ["black", "pink", "white"],
+        CLOTHES_CHART,
+    ),
+    (
+        "TB-10",
+        "Canvas Tote Bag",
+        "帆布包",
+        "bags",
+        25.0,
+        "16 oz cotton canvas",
+        "16盎司纯棉帆布",
+        ["beige", "black"],
+        ONE_SIZE,
+    ),
+    (
+        "FH-11",
+        "Fleece Hoodie",
+        "连帽卫衣",
+        "tops",
+        45.0,
+        "80% cotton 20% polyester brushed fleece",
+        "80%棉 20%涤纶,内里抓绒",
+        ["grey", "black", "green", "pink"],
+        CLOTHES_CHART,
+    ),
+    (
+        "PS-12",
+        "Pleated Skirt",
+        "百褶裙",
+        "bottoms",
+        42.0,
+        "100% polyester, wrinkle-free",
+        "100%涤纶,抗皱",
+        ["black", "navy", "beige"],
+        CLOTHES_CHART,
+    ),
 ]
 
 REGIONS = ["domestic"] * 7 + ["canada"] * 2 + ["international"]
 FIRST = ["Emma", "Olivia", "Ava", "Mia", "Noah", "Liam", "Sophia", "Grace", "Wei", "Xin", "Jing", "Hao", "Yan", "Min"]
 LAST = ["Smith", "Johnson", "Brown", "Garcia", "Wang", "Li", "Zhang", "Liu", "Chen", "Nguyen", "Kim", "Lopez"]
-CITIES = ["Austin, TX", "Seattle, WA", "Miami, FL", "Denver, CO", "Toronto, ON", "London, UK", "Sydney, AU", "Chicago, IL"]
+CITIES = [
+    "Austin, TX",
+    "Seattle, WA",
+    "Miami, FL",
+    "Denver, CO",
+    "Toronto, ON",
+    "London, UK",
+    "Sydney, AU",
+    "Chicago, IL",
+]
 
 
 def _stock(rng: random.Random, colours: List[str], chart: Dict) -> Dict[str, Dict[str, int]]:
@@ -94,9 +225,27 @@ def _add_order(
         created_at=created,
     )
     s.add(order)
-    s.add(OrderItem(order=order, product=product, colour=colour or product.colours[0], size=size, quantity=1, unit_price=product.price))
+    s.add(
+        OrderItem(
+            order=order,
+            product=product,
+            colour=colour or product.colours[0],
+            size=size,
+            quantity=1,
+            unit_price=product.price,
+        )
+    )
     if failure:
-        s.add(Payment(order=order, method="card", status="failed", failure_reason=failure, amount=product.price, created_at=created + timedelta(minutes=2)))
+        s.add(
+            Payment(
+                order=order,
+                method="card",
+                status="failed",
+                failure_reason=failure,
+                amount=product.price,
+                created_at=created + timedelta(minutes=2),
+            )
+        )
     if status == "unpaid":
         return order
     order.paid_at = created + timedelta(minutes=5)
@@ -121,9 +270,23 @@ def _add_order(
         )
     )
     if status == "return_requested":
-        s.add(ReturnRequest(order=order, kind="return", status="requested", reason="too small", created_at=now - timedelta(hours=6)))
+        s.add(
+            ReturnRequest(
+                order=order, kind="return", status="requested", reason="too small", created_at=now - timedelta(hours=6)
+            )
+        )
     if status == "refunded":
-        s.add(ReturnRequest(order=order, kind="return", status="refunded", reason="changed mind", created_at=now - timedelta(days=6), refunded_at=now - timedelta(days=3), refund_amount=product.price))
+        s.add(
+            ReturnRequest(
+                order=order,
+                kind="return",
+                status="refunded",
+                reason="changed mind",
+                created_at=now - timedelta(days=6),
+                refunded_at=now - timedelta(days=3),
+                refund_amount=product.price,
+            )
+        )
     return order
 
 
@@ -139,14 +302,32 @@ def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: 
         if s.query(Order).count():
             return  # already seeded: seeding is idempotent without --reset
         products = [
-            Product(sku=sku, name_en=en, name_zh=zh, category=cat, price=price, material_en=men, material_zh=mzh,
-                    colours=colours, size_chart=chart, stock=_stock(rng, colours, chart))
+            Product(
+                sku=sku,
+                name_en=en,
+                name_zh=zh,
+                category=cat,
+                price=price,
+                material_en=men,
+                material_zh=mzh,
+                colours=colours,
+                size_chart=chart,
+                stock=_stock(rng, colours, chart),
+            )
             for sku, en, zh, cat, price, men, mzh, colours, chart in CATALOG
         ]
         s.add_all(products)
         by_sku = {p.sku: p for p in products}
-        lily = Customer(name="Lily Chen", email="lily.chen@example.com", phone="13812345678", vip=False, channel_id="mkt-buyer-1001")
-        james = Customer(name="James Miller", email="james.miller@example.com", phone="415-555-0132", vip=True, channel_id="mkt-buyer-1002")
+        lily = Customer(
+            name="Lily Chen", email="lily.chen@example.com", phone="13812345678", vip=False, channel_id="mkt-buyer-1001"
+        )
+        james = Customer(
+            name="James Miller",
+            email="james.miller@example.com",
+            phone="415-555-0132",
+            vip=True,
+            channel_id="mkt-buyer-1002",
+        )
         customers = [lily, james] + [
             Customer(
                 name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
@@ -173,25 +354,89 @@ def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: 
             ("A10010", james, "RS-07", "shipped", d(4), "international", "42", "white", None),
         ]
         for number, cust, sku, status, created, region, size, colour, failure in known:
-            _add_order(s, number=number, customer=cust, product=by_sku[sku], status=status, created=created,
-                       now=now, region=region, size=size, colour=colour, failure=failure)
-        weights = {"unpaid": 4, "paid": 10, "shipped": 25, "delivered": 45, "cancelled": 5, "return_requested": 5, "refunded": 6}
+            _add_order(
+                s,
+                number=number,
+                customer=cust,
+                product=by_sku[sku],
+                status=status,
+                created=created,
+                now=now,
+                region=region,
+                size=size,
+                colour=colour,
+                failure=failure,
+            )
+        weights = {
+            "unpaid": 4,
+            "paid": 10,
+            "shipped": 25,
+            "delivered": 45,
+            "cancelled": 5,
+            "return_requested": 5,
+            "refunded": 6,
+        }
         for i in range(len(known) + 1, orders + 1):
             status = rng.choices(list(weights), weights=list(weights.values()))[0]
             product = rng.choice(products)
             age = {"unpaid": 0.3, "paid": 1, "shipped": 3}.get(status, rng.uniform(5, 40))
-            failure = rng.choice(["insufficient_funds", "bank_declined", "address_mismatch", "expired_card", "3ds_failed"]) if status == "unpaid" or rng.random() < 0.05 else None
-            _add_order(s, number=f"A{10000 + i}", customer=rng.choice(customers), product=product, status=status,
-                       created=now - timedelta(days=age * rng.uniform(0.8, 1.2)), now=now,
-                       region=rng.choice(REGIONS), size=rng.choice(list(product.size_chart)),
-                       colour=rng.choice(product.colours), failure=failure)
-        s.add_all([
-            Coupon(code="SAVE10", kind="amount", value=10, min_spend=50, starts_at=d(30), ends_at=now + timedelta(days=30)),
-            Coupon(code="SAVE25", kind="amount", value=25, min_spend=100, starts_at=d(30), ends_at=now + timedelta(days=30)),
-            Coupon(code="WELCOME15", kind="percent", value=15, min_spend=0, starts_at=d(90), ends_at=now + timedelta(days=180)),
-            Coupon(code="SUMMER20", kind="percent", value=20, min_spend=0, starts_at=d(160), ends_at=d(70)),  # expired
-            Coupon(code="NEWYEAR30", kind="amount", value=30, min_spend=150, starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=45)),
-        ])
+            failure = (
+                rng.choice(["insufficient_funds", "bank_declined", "address_mismatch", "expired_card", "3ds_failed"])
+                if status == "unpaid" or rng.random() < 0.05
+                else None
+            )
+            _add_order(
+                s,
+                number=f"A{10000 + i}",
+                customer=rng.choice(customers),
+                product=product,
+                status=status,
+                created=now - timedelta(days=age * rng.uniform(0.8, 1.2)),
+                now=now,
+                region=rng.choice(REGIONS),
+                size=rng.choice(list(product.size_chart)),
+                colour=rng.choice(product.colours),
+                failure=failure,
+            )
+        s.add_all(
+            [
+                Coupon(
+                    code="SAVE10",
+                    kind="amount",
+                    value=10,
+                    min_spend=50,
+                    starts_at=d(30),
+                    ends_at=now + timedelta(days=30),
+                ),
+                Coupon(
+                    code="SAVE25",
+                    kind="amount",
+                    value=25,
+                    min_spend=100,
+                    starts_at=d(30),
+                    ends_at=now + timedelta(days=30),
+                ),
+                Coupon(
+                    code="WELCOME15",
+                    kind="percent",
+                    value=15,
+                    min_spend=0,
+                    starts_at=d(90),
+                    ends_at=now + timedelta(days=180),
+                ),
+                Coupon(
+                    code="SUMMER20", kind="percent", value=20, min_spend=0, starts_at=d(160), ends_at=d(70)
+                ),  # expired
+                Coupon(
+                    code="NEWYEAR30",
+                    kind="amount",
+                    value=30,
+                    min_spend=150,
+                    starts_at=now + timedelta(days=30),
+                    ends_at=now + timedelta(days=45),
+                ),
+            ]
+        )
 
 
 def main() -> None:
@@ -204,7 +449,7 @@ def main() -> None:
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     seed(url, orders=args.orders, reset=args.reset)
     print(f"shop database ready: {url.split('@')[-1]}")
 

@@ -4,6 +4,7 @@
 
 The end-to-end tests and the benchmarks use the same Stack class on free ports.
 """
+
 from __future__ import annotations
 
 import os
@@ -75,27 +76,53 @@ class Stack:
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         out = open(log_dir / f"{name}.log", "w")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         py = str(BIN / "python")
-        subprocess.run([py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]], cwd=ROOT,
-                       env=self.env(), check=True, capture_output=True)
+        subprocess.run(
+            [py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]],
+            cwd=ROOT,
+            env=self.env(),
+            check=True,
+            capture_output=True,
+        )
         if self.redis_url is None:
-            self._spawn("redis", [py, "-m", "scripts.embedded_redis", "--port", str(self.redis_port),
-                                  "--dir", str(self.var_dir)])
+            self._spawn(
+                "redis",
+                [py, "-m", "scripts.embedded_redis", "--port", str(self.redis_port), "--dir", str(self.var_dir)],
+            )
         carrier = self._spawn("carrier", [py, "-m", "carrier.service", "--port", str(self.carrier_port)])
-        actions = self._spawn("actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port),
-                                          "--actions", "actions"])
+        actions = self._spawn(
+            "actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port), "--actions", "actions"]
+        )
         endpoints = self.var_dir / "endpoints.yml"
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n')
-        rasa = self._spawn("rasa", [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
-                                    "--model", str(self.model), "--endpoints", str(endpoints),
-                                    "--credentials", str(ROOT / "credentials.yml"), "--cors", "*"])
+        rasa = self._spawn(
+            "rasa",
+            [
+                str(BIN / "rasa"),
+                "run",
+                "--enable-api",
+                "--port",
+                str(self.rasa_port),
+                "--model",
+                str(self.model),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "credentials.yml"),
+                "--cors",
+                "*",
+                "--interface",
+                "127.0.0.1",
+            ],
+        )
         try:
             wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, carrier)
             wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, actions)
@@ -119,7 +146,8 @@ class Stack:
 
 def main() -> None:
     stack = Stack().start()
-    print(f"""
+    print(
+        f"""
 kefu is running.
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
       curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
@@ -130,9 +158,14 @@ kefu is running.
   Embedded Redis:        redis://127.0.0.1:{stack.redis_port}
   Talk in a terminal:    make shell   (rasa shell, while this keeps running)
   Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009
-Logs are in {stack.var_dir / 'logs'}. Press Ctrl-C to stop.""", flush=True)
+Logs are in {stack.var_dir / "logs"}. Press Ctrl-C to stop.""",
+        flush=True,
+    )
+    # blocked (after the children started, so they don't inherit the mask) for sigwait to get them
+    stop_signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        signal.sigwait(stop_signals)
     finally:
         stack.stop()
 

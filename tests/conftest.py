@@ -1,4 +1,5 @@
 """Shared fixtures: real SQL databases, a real Redis, the demo carrier as a real HTTP server."""
+
 from __future__ import annotations
 
 import os
@@ -70,10 +71,20 @@ def sqlite_shop(tmp_path_factory) -> str:
 
 def start_carrier(db_url: str, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db_url, "CARRIER_KEY": "demo-key", "PYTHONPATH": str(ROOT),
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "carrier.service", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "CARRIER_KEY": "demo-key",
+        "PYTHONPATH": str(ROOT),
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carrier.service", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/health", 30, proc)
     return proc, url

@@ -1,4 +1,5 @@
 """Complaints and requests for a person reach the real Redis queue and pause the bot."""
+
 from __future__ import annotations
 
 from actions import services
@@ -18,8 +19,9 @@ async def test_complaint_apologises_pauses_and_queues_with_priority(action_env):
 
 async def test_vip_complaint_jumps_the_queue(action_env):
     await run(ActionHandoff(), tracker("human please", "request_human", sender_id="plain-1"))
-    vip = tracker("broken", "complaint", slots={"order_number": "A10004", "verified_orders": ["A10004"]},
-                  sender_id="vip-1")
+    vip = tracker(
+        "broken", "complaint", slots={"order_number": "A10004", "verified_orders": ["A10004"]}, sender_id="vip-1"
+    )
     await run(ActionComplaint(), vip)
     queue = services.handoff_queue()
     assert queue.get("vip-1")["priority"] == "15" and queue.get("vip-1")["order_number"] == "A10004"

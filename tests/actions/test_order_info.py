@@ -1,4 +1,5 @@
 """Order questions behind the ownership check, against a real database and the carrier service."""
+
 from __future__ import annotations
 
 import requests
@@ -33,8 +34,12 @@ async def test_unknown_order(action_env):
 
 
 async def test_matching_email_answers_pending_question_with_live_tracking(action_env):
-    t = tracker("lily.chen@example.com", "inform_email", [ent("email", LILY["email"])],
-                {"order_number": "A10002", "email": LILY["email"], "pending_topic": "order_status"})
+    t = tracker(
+        "lily.chen@example.com",
+        "inform_email",
+        [ent("email", LILY["email"])],
+        {"order_number": "A10002", "email": LILY["email"], "pending_topic": "order_status"},
+    )
     msgs, events = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_order_shipped"]
     m = msgs[0]
@@ -46,16 +51,22 @@ async def test_matching_email_answers_pending_question_with_live_tracking(action
 
 
 async def test_phone_in_another_format_matches(action_env):
-    t = tracker("+1 (415) 555 0132", "inform_phone", slots={"order_number": "A10006", "phone": "+1 (415) 555 0132",
-                                                          "pending_topic": "order_status"})
+    t = tracker(
+        "+1 (415) 555 0132",
+        "inform_phone",
+        slots={"order_number": "A10006", "phone": "+1 (415) 555 0132", "pending_topic": "order_status"},
+    )
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_order_paid"]
     assert msgs[0]["dispatch_hours"] == 48 and msgs[0]["min_days"] == 5  # canada, from shop.yml
 
 
 async def test_someone_elses_email_is_refused_and_counted(action_env):
-    t = tracker("my email is james.miller@example.com", "inform_email",
-                slots={"order_number": "A10001", "email": "james.miller@example.com", "pending_topic": "order_status"})
+    t = tracker(
+        "my email is james.miller@example.com",
+        "inform_email",
+        slots={"order_number": "A10001", "email": "james.miller@example.com", "pending_topic": "order_status"},
+    )
     msgs, events = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_ownership_mismatch"]
     assert msgs[0]["tries_left"] == 2
@@ -66,9 +77,17 @@ async def test_someone_elses_email_is_refused_and_counted(action_env):
 async def test_third_failure_hands_off_to_a_human(action_env):
     from actions import services
 
-    t = tracker("x@y.com", "inform_email", slots={"order_number": "A10001", "email": "x@y.com",
-                                                 "ownership_failures": 2.0, "pending_topic": "order_status"},
-                sender_id="thief-1")
+    t = tracker(
+        "x@y.com",
+        "inform_email",
+        slots={
+            "order_number": "A10001",
+            "email": "x@y.com",
+            "ownership_failures": 2.0,
+            "pending_topic": "order_status",
+        },
+        sender_id="thief-1",
+    )
     msgs, events = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_ownership_handoff", "utter_handoff"]
     assert events[-1] == {"event": "pause", "timestamp": None}
@@ -92,8 +111,11 @@ async def test_forged_channel_claim_is_ignored(action_env):
 
 
 async def test_tracking_events_come_from_the_carrier(action_env):
-    t = tracker("tracking for A10010", "track_order", slots={"order_number": "A10010", "verified_orders": ["A10010"],
-                                                            "language": "zh"})
+    t = tracker(
+        "tracking for A10010",
+        "track_order",
+        slots={"order_number": "A10010", "verified_orders": ["A10010"], "language": "zh"},
+    )
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_tracking_events"]
     assert "快递已揽收" in msgs[0]["events"] and "Shenzhen hub" in msgs[0]["events"]
@@ -131,8 +153,9 @@ async def test_shipping_time_without_order_uses_shop_policy(action_env):
 
 
 async def test_payment_failed_reason_from_the_order(action_env):
-    t = tracker("payment failed for A10003", "payment_failed", slots={"order_number": "A10003",
-                                                                     "verified_orders": ["A10003"]})
+    t = tracker(
+        "payment failed for A10003", "payment_failed", slots={"order_number": "A10003", "verified_orders": ["A10003"]}
+    )
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_payment_failed_order"]
     assert "bank declined" in msgs[0]["advice"]
@@ -146,6 +169,8 @@ async def test_cancel_asks_to_confirm_and_address_change_hands_off(action_env):
     t = tracker("cancel A10002", "cancel_order", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_cancel_too_late"]
-    t = tracker("change address A10002", "change_address", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
+    t = tracker(
+        "change address A10002", "change_address", slots={"order_number": "A10002", "verified_orders": ["A10002"]}
+    )
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_change_address_too_late"]

@@ -1,4 +1,5 @@
 """Product and payment answers from the catalog, coupons and shop config."""
+
 from __future__ import annotations
 
 from actions.payments import ActionCoupons, ActionPaymentMethods
@@ -16,7 +17,9 @@ def test_recommend_size_from_the_chart():
 
 
 async def test_size_advice_mixed_language(action_env):
-    t = tracker("这件碎花连衣裙M码合适吗 I'm 170cm 60kg", "size_advice", [ent("product", "碎花连衣裙")], {"language": "zh"})
+    t = tracker(
+        "这件碎花连衣裙M码合适吗 I'm 170cm 60kg", "size_advice", [ent("product", "碎花连衣裙")], {"language": "zh"}
+    )
     msgs, events = await run(ActionSizeAdvice(), t)
     assert responses(msgs) == ["utter_size_between"] or responses(msgs) == ["utter_size_recommend"]
     assert msgs[0]["product"] == "碎花连衣裙"

@@ -1,4 +1,5 @@
 """Return eligibility from the shop rules and the order's real dates and items."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Build rasa_sdk Trackers the way the Rasa server sends them to the action server."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional

@@ -1,0 +1,77 @@
+"""The REST channel with its input checked before Rasa sees it.
+
+Stock RestInput answers a JSON array body with a 500 and accepts any sender or message type.
+Here a bad request gets a 4xx with a reason and nothing reaches the tracker:
+  413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string,
+  message not a string, empty or over MAX_MESSAGE_CHARS. Control characters are removed.
+The URL stays /webhooks/rest/webhook.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional, Text
+
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_MESSAGE_CHARS = 10_000
+SENDER_RE = re.compile(r"^[\w.:@\-]{1,128}$")
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def check_body(request: Request) -> Optional[str]:
+    """The reason the request is refused, or None if it is fine."""
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return "body too large"
+    try:
+        body = request.json
+    except Exception:  # sanic raises InvalidUsage on undecodable JSON
+        return "body is not valid JSON"
+    if not isinstance(body, dict):
+        return "body must be a JSON object"
+    sender = body.get("sender", "default")
+    if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        return "sender must be 1-128 letters, digits or . : @ _ -"
+    message = body.get("message")
+    if not isinstance(message, str):
+        return "message must be a string"
+    if not message.strip():
+        return "message is empty"
+    if len(message) > MAX_MESSAGE_CHARS:
+        return f"message is longer than {MAX_MESSAGE_CHARS} characters"
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "metadata must be a JSON object"
+    return None
+
+
+class KefuRestInput(RestInput):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def _extract_message(self, req: Request) -> Optional[Text]:
+        return CONTROL_RE.sub("", req.json["message"]).strip()
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()  # never the caller's claim
+
+    def blueprint(self, on_new_message) -> Blueprint:
+        bp = super().blueprint(on_new_message)
+
+        @bp.middleware("request")
+        async def refuse_bad_input(request: Request) -> Any:
+            if request.method == "POST" and request.path.endswith("/webhook"):
+                reason = check_body(request)
+                if reason:
+                    status = 413 if reason == "body too large" else 400
+                    return response.json({"error": reason}, status=status)
+            return None
+
+        return bp
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        return request.json.get("metadata")

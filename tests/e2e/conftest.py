@@ -1,0 +1,63 @@
+"""The whole stack (embedded Redis, carrier, action server, Rasa with the trained model) on free ports."""
+
+from __future__ import annotations
+
+from typing import Iterator, List
+
+import pytest
+import redis
+import requests
+
+from scripts.stack import ROOT, Stack, free_port
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    model = ROOT / "models" / "kefu.tar.gz"
+    if not model.exists():
+        pytest.fail("no trained model: run `make train` (make test does it for you)")
+    var = tmp_path_factory.mktemp("stack")
+    s = Stack(
+        model=model,
+        var_dir=var,
+        rasa_port=free_port(),
+        action_port=free_port(),
+        carrier_port=free_port(),
+        redis_port=free_port(),
+    )
+    s.start(timeout=240)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def queue_redis(stack) -> redis.Redis:
+    return redis.Redis.from_url(stack.env()["REDIS_URL"], decode_responses=True)
+
+
+class Chat:
+    """One buyer talking to the bot over the REST channel."""
+
+    def __init__(self, stack: Stack, sender: str) -> None:
+        self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        self.tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+        self.sender = sender
+
+    def say(self, text: str, **extra) -> List[str]:
+        r = requests.post(self.url, json={"sender": self.sender, "message": text, **extra}, timeout=30)
+        assert r.status_code == 200, r.text
+        return [m.get("text", "") for m in r.json()]
+
+    def tracker(self) -> dict:
+        return requests.get(self.tracker_url, timeout=10).json()
+
+
+@pytest.fixture
+def chat(stack, request):
+    counter = {"n": 0}
+
+    def make(name: str = "") -> Chat:
+        counter["n"] += 1
+        return Chat(stack, f"{request.node.name[:40]}-{name}{counter['n']}".replace("[", "_").replace("]", "_"))
+
+    return make

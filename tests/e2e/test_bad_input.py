@@ -1,0 +1,60 @@
+"""Hostile and broken input gets a polite reply or a clear 4xx, never a crash or a stack trace."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+
+LEAKS = ("Traceback", "Exception", "Error:", "sqlalchemy", 'File "')
+
+
+def post(stack, **kwargs):
+    return requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        ({"sender": "bad1", "message": ""}, "empty"),
+        ({"sender": "bad2", "message": "   \n\t "}, "empty"),
+        ({"sender": "bad3"}, "string"),
+        ({"sender": "bad4", "message": 12345}, "string"),
+        ([1, 2, 3], "JSON object"),
+        ({"sender": {"x": 1}, "message": "hi"}, "sender"),
+        ({"sender": "bad5", "message": "x" * 10_001}, "longer"),
+        ({"sender": "bad6", "message": "hi", "metadata": "nope"}, "metadata"),
+    ],
+)
+def test_malformed_requests_get_a_4xx_with_a_reason(stack, body, reason):
+    r = post(stack, json=body)
+    assert r.status_code == 400 and reason in r.json()["error"]
+
+
+def test_not_json_and_oversize_bodies(stack):
+    r = post(stack, data=b"\xff\xfe not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and not any(leak in r.text for leak in LEAKS)
+    r = post(stack, data=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 10_000,
+        "😀😀😀🙏",
+        "<script>alert('x')</script><img src=x onerror=alert(1)>",
+        "' OR 1=1; DROP TABLE orders; --",
+        "A10001' UNION SELECT email FROM customers --",
+        "\x00\x01\x02 binary \x7f junk \ufffd\ufffd",
+        "?!?!...",
+    ],
+)
+def test_hostile_text_gets_a_polite_reply(stack, text):
+    r = post(stack, json={"sender": f"hostile-{abs(hash(text)) % 10**8}", "message": text})
+    assert r.status_code == 200
+    replies = [m.get("text", "") for m in r.json()]
+    assert replies, "the buyer must get an answer"
+    assert not any(leak in t for t in replies for leak in LEAKS)
+    assert not any("lily.chen" in t or "james.miller" in t for t in replies)

@@ -1,0 +1,37 @@
+"""categories.yml lists every intent of the domain exactly once."""
+
+from collections import Counter
+
+import yaml
+
+from actions.categories import FIVE
+from actions.settings import ROOT
+
+
+def test_every_domain_intent_is_in_exactly_one_category():
+    domain_intents = yaml.safe_load((ROOT / "domain" / "core.yml").read_text())["intents"]
+    listed = [i for intents in yaml.safe_load((ROOT / "categories.yml").read_text()).values() for i in intents]
+    counts = Counter(listed)
+    assert [i for i, n in counts.items() if n > 1] == []
+    assert set(listed) == set(domain_intents)
+
+
+def test_the_five_question_categories_exist():
+    cats = yaml.safe_load((ROOT / "categories.yml").read_text())
+    assert set(FIVE) <= set(cats)
+
+
+def test_every_training_intent_is_in_the_domain():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    domain_intents = set(yaml.safe_load((ROOT / "domain" / "core.yml").read_text())["intents"])
+    for folder in ("data/nlu", "tests/nlu_eval"):
+        assert load_data(str(ROOT / folder)).intents <= domain_intents
+
+
+def test_heldout_shares_no_example_with_training():
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    train = {m.get("text").strip().lower() for m in load_data(str(ROOT / "data/nlu")).intent_examples}
+    held = [m.get("text").strip().lower() for m in load_data(str(ROOT / "tests/nlu_eval")).intent_examples]
+    assert [t for t in held if t in train] == []

@@ -22,7 +22,9 @@ demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start ev
 
 test: install $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
 	$(VENV)/bin/ruff check .
-	$(RASA) data validate --domain domain --fail-on-warnings >/dev/null 2>var-validate.log || { cat var-validate.log; rm -f var-validate.log; exit 1; }; rm -f var-validate.log
+	@mkdir -p results
+	$(RASA) data validate --domain domain --fail-on-warnings >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+	$(PY) -m actions.shop_config
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory stories
 
@@ -43,26 +45,30 @@ $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
 seed: install  ## (re)create the demo shop database
 	$(PY) -m scripts.seed_shop --reset
 
-validate: install  ## rasa data validate
+validate: install  ## rasa data validate + the shop config check
 	$(RASA) data validate --domain domain
+	$(PY) -m actions.shop_config
 
 eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules
 	$(PY) -m scripts.evaluate
 
 stories: install $(MODEL)  ## dialogue story tests (rasa test core --fail-on-prediction-errors)
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories >/dev/null
+	@mkdir -p results
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories \
+		>results/stories.log 2>&1 || { tail -40 results/stories.log; cat results/stories/failed_test_stories.yml; exit 1; }
+	@grep -q "None of the test stories failed" results/stories/failed_test_stories.yml && echo "story tests: all passed"
 
 lint: install  ## ruff
 	$(VENV)/bin/ruff check .
 
 shell: install $(MODEL)  ## talk to the bot in the terminal (needs `make demo` running for the actions)
-	$(RASA) shell --model $(MODEL)
+	$(RASA) shell --model $(MODEL) --port 5006 --endpoints endpoints.yml
 
 bench: install $(MODEL)  ## benchmarks/bot_throughput.py (trains a stock bot too; takes several minutes)
 	$(PY) -m benchmarks.bot_throughput
 
 lock:  ## re-pin requirements.lock from requirements.in
-	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze > requirements.lock
+	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --all | grep -v "^pip==" > requirements.lock
 
 clean:  ## remove models, databases and results (keeps the venv)
 	rm -rf models var results

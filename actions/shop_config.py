@@ -159,3 +159,22 @@ def shop_config() -> ShopConfig:
     from actions.settings import settings
 
     return load_shop_config(settings().shop_config)
+
+
+def main() -> None:
+    """python -m actions.shop_config [FILE]: check a shop file, exit 1 naming the bad key."""
+    import sys
+
+    from actions.settings import settings
+
+    path = sys.argv[1] if len(sys.argv) > 1 else settings().shop_config
+    try:
+        cfg = load_shop_config(path)
+    except ShopConfigError as exc:
+        print(f"shop config error: {exc}", file=sys.stderr)
+        sys.exit(1)
+    print(f"{path}: ok ({cfg.shop.name.en}, return window {cfg.returns.window_days} days)")
+
+
+if __name__ == "__main__":
+    main()

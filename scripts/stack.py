@@ -85,7 +85,9 @@ class Stack:
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         py = str(BIN / "python")
-        check = subprocess.run([py, "-m", "actions.shop_config"], cwd=ROOT, env=self.env(), capture_output=True, text=True)
+        check = subprocess.run(
+            [py, "-m", "actions.shop_config"], cwd=ROOT, env=self.env(), capture_output=True, text=True
+        )
         if check.returncode != 0:
             raise SystemExit(check.stderr.strip())  # a bad shop.yml stops everything, naming the key
         subprocess.run(

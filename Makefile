@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
 PYENV_PY := $(shell pyenv root 2>/dev/null)/versions/3.10.13/bin/python3

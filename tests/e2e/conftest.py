@@ -40,7 +40,7 @@ class Chat:
 
     def __init__(self, stack: Stack, sender: str) -> None:
         self.url = f"{stack.rasa_url}/webhooks/rest/webhook"
-        self.tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+        self.tracker_url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.rasa_token}"
         self.sender = sender
 
     def say(self, text: str, **extra) -> List[str]:

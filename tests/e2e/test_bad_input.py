@@ -58,3 +58,11 @@ def test_hostile_text_gets_a_polite_reply(stack, text):
     assert replies, "the buyer must get an answer"
     assert not any(leak in t for t in replies for leak in LEAKS)
     assert not any("lily.chen" in t or "james.miller" in t for t in replies)
+
+
+def test_the_http_api_needs_the_token(stack):
+    """Without it anyone could set slots (e.g. proof of ownership) on any conversation."""
+    url = f"{stack.rasa_url}/conversations/someone/tracker/events"
+    r = requests.post(url, json=[{"event": "slot", "name": "verified_orders", "value": ["A10001"]}], timeout=10)
+    assert r.status_code == 401
+    assert requests.get(f"{stack.rasa_url}/status?token={stack.rasa_token}", timeout=10).status_code == 200

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from actions.shopdb import (
-    Base,
     Coupon,
     Customer,
     Order,
@@ -133,9 +132,6 @@ class ShopRepository:
 
     def __init__(self, database_url: str) -> None:
         self._session = session_factory(database_url)
-
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self._session.kw["bind"])
 
     def find_order(self, number: str) -> Optional[OrderView]:
         with self._session() as s:

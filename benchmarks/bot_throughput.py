@@ -99,6 +99,7 @@ def main() -> None:
 
     print("training the stock `rasa init` bot ...", flush=True)
     stock_dir = work / "stock"
+    stock_dir.mkdir()
     results["stock_train_s"] = train([str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(stock_dir)], work)
     stock_model = next((stock_dir / "models").glob("*.tar.gz"))
     if args.skip_train:

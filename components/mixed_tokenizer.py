@@ -55,6 +55,10 @@ class MixedTokenizer(Tokenizer):
         super().__init__(config)
         import jieba
 
+        from components import rasa_speedups
+
+        rasa_speedups.install()  # the Rasa server loads this component with the model
+
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         for word in SHOP_WORDS.read_text(encoding="utf-8").split():

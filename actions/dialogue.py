@@ -29,7 +29,7 @@ class ActionConfirm(Action):
         pending = turn.slot("pending_confirmation") or ""
         what, _, number = pending.partition(":")
         done = [SlotSet("pending_confirmation", None)]
-        # the proposal was only made about a proven order; check again, the slot is ours but cheap to verify
+        # proposals are only made about proven orders; re-check so a stale or odd slot value does nothing
         if not what or number not in (turn.slot("verified_orders") or []):
             turn.say("utter_anything_else")
             return done

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import redis
 from rasa_sdk import Action, Tracker
@@ -13,7 +13,6 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
-from actions.categories import category_of
 from actions.context import Events, Turn, verified_customer_id
 from helpdesk.records import HandoffRecord
 
@@ -45,14 +44,13 @@ def _is_vip(turn: Turn) -> bool:
     return bool(customer and customer.vip)
 
 
-async def hand_off(turn: Turn, reason: str, category: Optional[str] = None) -> Events:
+async def hand_off(turn: Turn, reason: str, category: str) -> Events:
     """Queue the conversation for a human and pause the bot.
 
     Says utter_handoff (unless the caller already apologised) and returns ConversationPaused;
     if the queue cannot be reached, tells the buyer how else to reach the shop and keeps the
     bot running, so the buyer is never left talking to nobody.
     """
-    category = category or category_of(turn.intent)
     prio = turn.cfg.handoff.priority
     vip = await asyncio.to_thread(_is_vip, turn)
     priority = prio.get("default", 0) + (prio.get("complaint", 0) if category == "complaint" else 0)

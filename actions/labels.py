@@ -52,18 +52,11 @@ _LABELS: Dict[str, Dict[str, str]] = {
     "other": {"en": "other reasons", "zh": "其他原因"},
 }
 
+COLOURS = ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
+
 # words buyers use for a colour -> the catalog's key
 COLOUR_WORDS = {
-    **{
-        v["en"]: k
-        for k, v in _LABELS.items()
-        if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
-    },
-    **{
-        v["zh"]: k
-        for k, v in _LABELS.items()
-        if k in ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
-    },
+    **{_LABELS[k][lang]: k for k in COLOURS for lang in ("en", "zh")},
     "gray": "grey",
     "dark blue": "navy",
     "navy blue": "navy",

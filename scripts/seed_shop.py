@@ -177,6 +177,14 @@ CATALOG = [
     ),
 ]
 
+# code, kind, value, minimum spend, valid from / until (days from now)
+COUPONS = [
+    ("SAVE10", "amount", 10, 50, -30, 30),
+    ("SAVE25", "amount", 25, 100, -30, 30),
+    ("WELCOME15", "percent", 15, 0, -90, 180),
+    ("SUMMER20", "percent", 20, 0, -160, -70),  # expired
+    ("NEWYEAR30", "amount", 30, 150, 30, 45),  # not started yet
+]
 REGIONS = ["domestic"] * 7 + ["canada"] * 2 + ["international"]
 FIRST = ["Emma", "Olivia", "Ava", "Mia", "Noah", "Liam", "Sophia", "Grace", "Wei", "Xin", "Jing", "Hao", "Yan", "Min"]
 LAST = ["Smith", "Johnson", "Brown", "Garcia", "Wang", "Li", "Zhang", "Liu", "Chen", "Nguyen", "Kim", "Lopez"]
@@ -399,43 +407,15 @@ def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: 
                 failure=failure,
             )
         s.add_all(
-            [
-                Coupon(
-                    code="SAVE10",
-                    kind="amount",
-                    value=10,
-                    min_spend=50,
-                    starts_at=d(30),
-                    ends_at=now + timedelta(days=30),
-                ),
-                Coupon(
-                    code="SAVE25",
-                    kind="amount",
-                    value=25,
-                    min_spend=100,
-                    starts_at=d(30),
-                    ends_at=now + timedelta(days=30),
-                ),
-                Coupon(
-                    code="WELCOME15",
-                    kind="percent",
-                    value=15,
-                    min_spend=0,
-                    starts_at=d(90),
-                    ends_at=now + timedelta(days=180),
-                ),
-                Coupon(
-                    code="SUMMER20", kind="percent", value=20, min_spend=0, starts_at=d(160), ends_at=d(70)
-                ),  # expired
-                Coupon(
-                    code="NEWYEAR30",
-                    kind="amount",
-                    value=30,
-                    min_spend=150,
-                    starts_at=now + timedelta(days=30),
-                    ends_at=now + timedelta(days=45),
-                ),
-            ]
+            Coupon(
+                code=code,
+                kind=kind,
+                value=value,
+                min_spend=min_spend,
+                starts_at=now + timedelta(days=start),
+                ends_at=now + timedelta(days=stop),
+            )
+            for code, kind, value, min_spend, start, stop in COUPONS
         )
 
 

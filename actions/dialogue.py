@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Text
 
+import redis
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import orders, returns
+from actions import orders, returns, services
 from actions.context import Turn
 from actions.parsing import parse_rating
+from helpdesk.queue import HandoffError
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +47,18 @@ class ActionConfirm(Action):
         return done + await returns.confirm_return(turn, what, number)
 
 
+def _store_rating(conversation_id: str, rating: int) -> None:
+    """Into the handoff's record (the helpdesk copies it to SQL); the buyer is thanked either way."""
+    try:
+        services.handoff_queue().rate(conversation_id, rating)
+    except HandoffError as exc:
+        log.warning("rating %s for %s not stored: %s", rating, conversation_id, exc.code)
+    except (redis.RedisError, OSError) as exc:
+        log.error("rating %s for %s not stored, queue unreachable: %s", rating, conversation_id, exc)
+
+
 class ActionRating(Action):
-    """Stores the buyer's 1-5 rating (a slot in the tracker, which the helpdesk reads)."""
+    """Takes the 1-5 rating the bot asked for after a handoff: a slot, and the handoff's record."""
 
     def name(self) -> Text:
         return "action_rating"
@@ -64,5 +77,6 @@ class ActionRating(Action):
             turn.say("utter_ask_rating_number")
             return []
         log.info("rating %s for %s", rating, tracker.sender_id)
+        await asyncio.to_thread(_store_rating, tracker.sender_id, rating)
         turn.say("utter_rating_thanks" if rating >= 3 else "utter_rating_sorry", rating=rating)
         return [SlotSet("awaiting_rating", False), SlotSet("rating", float(rating))]

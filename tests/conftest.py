@@ -15,6 +15,7 @@ import sqlalchemy
 
 from scripts.seed_shop import seed
 from scripts.stack import ROOT, free_port, wait_http
+from tests.shop_files import always_open, write_shop
 
 POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_SERVER_URL = os.environ.get("KEFU_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -131,6 +132,8 @@ def action_env(shop_db, carrier, tmp_path, monkeypatch):
     monkeypatch.setenv("CARRIER_KEY", "demo-key")
     monkeypatch.setenv("REDIS_URL", "")
     monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
+    # handoff messages depend on the hours; tests that care about them write their own file
+    monkeypatch.setenv("KEFU_SHOP_CONFIG", str(write_shop(tmp_path, always_open)))
     services.reset()
     yield
     services.reset()

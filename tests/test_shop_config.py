@@ -1,18 +1,8 @@
-from pathlib import Path
-
 import pytest
-import yaml
 
 from actions.settings import ROOT
 from actions.shop_config import ShopConfigError, load_shop_config
-
-
-def write(tmp_path: Path, mutate) -> Path:
-    raw = yaml.safe_load((ROOT / "shop.yml").read_text())
-    mutate(raw)
-    path = tmp_path / "shop.yml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
-    return path
+from tests.shop_files import write_shop as write
 
 
 def test_the_shipped_file_is_valid():
@@ -32,6 +22,14 @@ def test_the_shipped_file_is_valid():
         (lambda r: r["tracking"].update(timeout_s=10), "tracking.timeout_s"),
         (lambda r: r["shop"].update(nmae="typo"), "shop.nmae"),
         (lambda r: r["payment"]["methods"][0].pop("zh"), "payment.methods.0.zh"),
+        (lambda r: r["business_hours"].update(close="08:00"), "business_hours.close"),
+        (lambda r: r["shop"].update(timezone="Mars/Olympus"), "shop.timezone"),
+        (lambda r: r["helpdesk"].update(assignment="lottery"), "helpdesk.assignment"),
+        (lambda r: r["helpdesk"]["agents"].append(dict(r["helpdesk"]["agents"][0])), "helpdesk.agents"),
+        (lambda r: r["helpdesk"]["agents"][1].update(languages=["fr"]), "helpdesk.agents.1.languages"),
+        (lambda r: r["helpdesk"]["agents"][1].update(id="Ben Carter"), "helpdesk.agents.1.id"),
+        (lambda r: r["helpdesk"]["agents"][1].update(capacity=-1), "helpdesk.agents.1.capacity"),
+        (lambda r: r["timers"].pop("default_handle_s"), "timers.default_handle_s"),
     ],
 )
 def test_a_bad_key_is_named(tmp_path, mutate, key):

@@ -1,0 +1,139 @@
+"""The OpenAPI 3 description of the helpdesk API, served at /openapi.json.
+
+tests/helpdesk/test_service.py checks that every route of the app is described here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+AGENT_ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,39}$"}
+ACTING = {
+    "agent": {**AGENT_ID, "description": "the acting agent"},
+    "as_supervisor": {"type": "boolean", "description": "act on another agent's chat (role supervisor only)"},
+}
+
+
+def _body(required: List[str], properties: Dict[str, Any]) -> Dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, body: Optional[Dict[str, Any]] = None, errors: str = "400 404 409", ok: str = "200") -> dict:
+    responses: Dict[str, Any] = {ok: {"description": "done"}}
+    for code in errors.split():
+        responses[code] = {"description": "refused", "content": {"application/json": {"schema": ERROR}}}
+    responses["503"] = {"description": "the live queue (Redis) is unreachable"}
+    op: Dict[str, Any] = {"summary": summary, "responses": responses}
+    if body:
+        op["requestBody"] = body
+    return op
+
+
+def _param(name: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+SPEC: Dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "kefu helpdesk",
+        "version": "1.0",
+        "description": "The human handoff queue: agents, "
+        "assignment, timers. All routes but /health and /openapi.json need 'Authorization: Bearer <token>'.",
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}, "reason": {"type": "string"}, "owner": {"type": "string"}},
+            }
+        },
+    },
+    "security": [{"bearer": []}],
+    "paths": {
+        "/health": {"get": {**_op("Liveness (and Redis reachable)", errors=""), "security": []}},
+        "/openapi.json": {"get": {**_op("This document", errors=""), "security": []}},
+        "/queue": {"get": _op("Waiting conversations in serving order, and every agent", errors="401")},
+        "/agents": {"get": _op("Every agent with status, load and chats", errors="401")},
+        "/agents/{agent_id}": {"get": {**_op("One agent", errors="401 404"), "parameters": [_param("agent_id")]}},
+        "/agents/{agent_id}/status": {
+            "post": {
+                **_op(
+                    "Go online, away or offline (offline sends every open chat back to the queue)",
+                    _body(["status"], {"status": {"type": "string", "enum": ["online", "away", "offline"]}}),
+                ),
+                "parameters": [_param("agent_id")],
+            }
+        },
+        "/agents/{agent_id}/heartbeat": {
+            "post": {**_op("Still here (every < 60 s while online or away)"), "parameters": [_param("agent_id")]}
+        },
+        "/handoffs": {
+            "post": _op(
+                "Queue a conversation for a human; a no-op (200) if it is already waiting or assigned",
+                _body(
+                    ["conversation_id"],
+                    {
+                        "conversation_id": {"type": "string", "maxLength": 255},
+                        "channel": {"type": "string"},
+                        "customer": {"type": "string"},
+                        "language": {"type": "string", "enum": ["en", "zh"]},
+                        "category": {"type": "string"},
+                        "priority": {"type": "integer", "minimum": -100, "maximum": 100},
+                        "vip": {"type": "boolean"},
+                        "reason": {"type": "string"},
+                        "order_number": {"type": "string"},
+                        "summary": {"type": "string", "maxLength": 4000},
+                    },
+                ),
+                errors="400 401",
+                ok="201",
+            )
+        },
+        "/conversations/{conversation_id}": {
+            "get": {
+                **_op("Live state and the SQL record of its handoffs", errors="400 401 404"),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/claim": {
+            "post": {
+                **_op("Take a waiting conversation", _body(["agent"], {"agent": AGENT_ID})),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/reply": {
+            "post": {
+                **_op(
+                    "The owner's message: into the Rasa transcript, and the reply timers stop",
+                    _body(["agent", "text"], {"agent": AGENT_ID, "text": {"type": "string", "maxLength": 4000}}),
+                    errors="400 401 404 409 502",
+                ),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/transfer": {
+            "post": {
+                **_op(
+                    "To an agent (online, with room) or a group (back to the front of the queue)",
+                    _body(["agent"], {**ACTING, "to_agent": AGENT_ID, "to_group": {"type": "string"}}),
+                    errors="400 401 403 404 409",
+                ),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/resolve": {
+            "post": {
+                **_op(
+                    "Close the handoff; the bot takes over and asks for a rating",
+                    _body(["agent"], ACTING),
+                    errors="400 401 403 404 409",
+                ),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+    },
+}

@@ -1,0 +1,43 @@
+"""The helpdesk's calls to Rasa's HTTP API (token-protected): resume the bot, post an agent's message."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+from urllib.parse import quote
+
+import requests
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer, or refused; the caller retries later."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, token: str, timeout_s: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout_s = timeout_s
+        self.http = requests.Session()
+
+    def _post(self, path: str, body: Any) -> Dict[str, Any]:
+        url = f"{self.base_url}{path}"
+        try:
+            r = self.http.post(url, params={"token": self.token}, json=body, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise RasaUnavailable(f"{path}: {exc.__class__.__name__}") from exc
+        if r.status_code != 200:
+            raise RasaUnavailable(f"{path}: HTTP {r.status_code} {r.text[:200]}")
+        return r.json()
+
+    def _conversation(self, conversation_id: str) -> str:
+        return f"/conversations/{quote(conversation_id, safe='')}"
+
+    def resume(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Run action_handoff_resolved: the bot resumes, says it is back and asks for a rating."""
+        body = {"name": "action_handoff_resolved"}
+        return self._post(f"{self._conversation(conversation_id)}/execute", body).get("messages", [])
+
+    def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
+        """Put the agent's message in the transcript, as a bot turn with the agent in its metadata."""
+        event = {"event": "bot", "text": text, "metadata": {"agent": agent_id, "agent_name": agent_name}}
+        self._post(f"{self._conversation(conversation_id)}/tracker/events?include_events=NONE", event)

@@ -1,0 +1,67 @@
+"""The timer sweeper: what happens because time passed. Every helpdesk process runs one; each job is
+safe to run in several processes at once (the scripts fire a timer once, leases guard the rest).
+
+Each tick: rebuild Redis from SQL if it lost its data; fire due reminder/reassignment timers; sign
+off agents whose heartbeats stopped; resume the bot on resolved chats; copy events into SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Optional
+
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk import keys
+from helpdesk.lease import lease
+from helpdesk.queue import HandoffQueue
+from helpdesk.rasa_client import RasaClient, RasaUnavailable
+from helpdesk.rebuild import ensure_state
+from helpdesk.recorder import copy_events
+
+log = logging.getLogger(__name__)
+
+RESUME_RETRY_S = 10
+
+
+class Sweeper:
+    def __init__(self, queue: HandoffQueue, sessions: sessionmaker, cfg, rasa: Optional[RasaClient]) -> None:
+        self.queue = queue
+        self.sessions = sessions
+        self.cfg = cfg
+        self.rasa = rasa
+
+    def tick(self) -> Counter:
+        done: Counter = Counter()
+        if ensure_state(self.queue, self.sessions, self.cfg):
+            done["rebuilt"] += 1
+        for member in self.queue.due_timers():
+            done[self.queue.fire(member)[0]] += 1
+        cutoff = self.queue.clock() - self.cfg.timers.heartbeat_timeout_s
+        for agent_id in self.queue.silent_agents(cutoff):
+            if self.queue.expire(agent_id, cutoff) is not None:
+                done["signed_off"] += 1
+        done["resumed"] += self.resume_bots()
+        done["recorded"] += copy_events(self.queue.redis, self.sessions)
+        return +done
+
+    def resume_bots(self, limit: int = 20) -> int:
+        """Tell Rasa to take over resolved chats (the outbox {kefu}:resume); retried until Rasa answers."""
+        if self.rasa is None:
+            return 0
+        client, now = self.queue.redis, self.queue.clock()
+        resumed = 0
+        for cid in client.zrangebyscore(keys.RESUME, "-inf", now, start=0, num=limit):
+            with lease(client, f"resume:{cid}", ttl_ms=30_000) as held:
+                if not held:
+                    continue
+                try:
+                    self.rasa.resume(cid)
+                except RasaUnavailable as exc:
+                    log.warning("could not resume the bot for %s, retrying in %d s: %s", cid, RESUME_RETRY_S, exc)
+                    client.zadd(keys.RESUME, {cid: now + RESUME_RETRY_S}, xx=True)
+                    continue
+                client.zrem(keys.RESUME, cid)
+                resumed += 1
+        return resumed

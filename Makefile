@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install train seed validate eval stories lint shell bench lock clean
+.PHONY: help demo test install train seed validate eval stories lint shell bench bench-handoff lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,10 +63,13 @@ lint: install  ## ruff
 	$(VENV)/bin/ruff check .
 
 shell: install $(MODEL)  ## talk to the bot in the terminal (needs `make demo` running for the actions)
-	$(RASA) shell --model $(MODEL) --port 5006 --endpoints endpoints.yml
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6380/0} $(RASA) shell --model $(MODEL) --port 5006 --endpoints endpoints.yml
 
 bench: install $(MODEL)  ## benchmarks/bot_throughput.py (trains a stock bot too; takes several minutes)
 	$(PY) -m benchmarks.bot_throughput
+
+bench-handoff: install  ## benchmarks/handoff.py: assignments/s, enqueue -> assigned latency, fairness
+	$(PY) -m benchmarks.handoff
 
 lock:  ## re-pin requirements.lock from requirements.in
 	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --all | grep -v "^pip==" > requirements.lock

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Text
 
 import redis
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, ConversationResumed, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import services
@@ -173,4 +173,5 @@ class ActionHandoffResolved(Action):
         turn = Turn(dispatcher, tracker)
         turn.say("utter_handoff_resolved")
         turn.say("utter_ask_rating")
-        return [ConversationResumed(), SlotSet("awaiting_rating", True)]
+        # /execute runs this outside a turn; listening afterwards lets the rules read the answer
+        return [ConversationResumed(), SlotSet("awaiting_rating", True), ActionExecuted("action_listen")]

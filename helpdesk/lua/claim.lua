@@ -7,6 +7,6 @@ local a = redis.call('HMGET', agent_key(aid), 'status', 'capacity')
 if not a[2] then return {'unknown_agent'} end
 if a[1] ~= 'online' then return {'agent_not_online'} end
 if redis.call('SCARD', chats_key(aid)) >= tonumber(a[2]) then return {'agent_full'} end
-take(cid, aid)
+take(cid, aid, '')
 emit('claimed', cid, aid)
 return {'ok', aid}

@@ -22,9 +22,12 @@ local function chats_key(aid) return P .. ':agent:' .. aid .. ':chats' end
 local function blank(v) return v == false or v == nil or v == '' end
 
 -- Every transition leaves an event in the stream; the helpdesk copies the stream into SQL.
-local function emit(kind, cid, agent, detail)
-  local hid = ''
-  if cid ~= '' then hid = redis.call('HGET', conv_key(cid), 'handoff_id') or '' end
+-- hid: the handoff id if the caller has it at hand (saves a read).
+local function emit(kind, cid, agent, detail, hid)
+  if hid == nil then
+    hid = ''
+    if cid ~= '' then hid = redis.call('HGET', conv_key(cid), 'handoff_id') or '' end
+  end
   return redis.call('XADD', EVENTS, '*', 'kind', kind, 'conversation_id', cid, 'handoff_id', hid,
     'agent', agent or '', 'at', ARGV[1], 'detail', cjson.encode(detail or {}))
 end
@@ -76,18 +79,20 @@ local function pick(cid)
   return best
 end
 
--- Make aid the owner of cid, whether it was waiting or with another agent.
-local function take(cid, aid)
+-- Make aid the owner of cid: from the waiting list (prev '') or from agent prev.
+local function take(cid, aid, prev)
   local conv = conv_key(cid)
-  local prev = redis.call('HGET', conv, 'agent')
-  if not blank(prev) then redis.call('SREM', chats_key(prev), cid) end
-  redis.call('ZREM', WAITING, cid)
+  if prev == '' then
+    redis.call('ZREM', WAITING, cid)
+  else
+    redis.call('SREM', chats_key(prev), cid)
+    redis.call('ZREM', TIMERS, 'reassign|' .. cid)
+  end
   redis.call('SADD', chats_key(aid), cid)
   -- the buyer is owed an answer from the moment an agent takes over
   redis.call('HSET', conv, 'state', 'assigned', 'agent', aid, 'assigned_at', ARGV[1], 'group', '',
     'exclude', '', 'unreplied_since', ARGV[1], 'reminded_at', '')
   redis.call('ZADD', ROTATION, redis.call('INCR', P .. ':rotation_seq'), aid)
-  disarm(cid)
   arm('remind', cid, NOW + REMIND)
 end
 
@@ -113,12 +118,14 @@ local function dispatch()
   for _, cid in ipairs(redis.call('ZRANGE', WAITING, 0, DISPATCH_LIMIT - 1)) do
     local aid = pick(cid)
     if aid then
-      take(cid, aid)
+      take(cid, aid, '')
       emit('assigned', cid, aid)
       table.insert(done, cid)
-    elseif blank(redis.call('HGET', conv_key(cid), 'group')) and
-        blank(redis.call('HGET', conv_key(cid), 'exclude')) then
-      break -- nobody has room for an unrestricted chat, so nobody has room for the ones behind it
+    else
+      local c = redis.call('HMGET', conv_key(cid), 'group', 'exclude')
+      if blank(c[1]) and blank(c[2]) then
+        break -- nobody has room for an unrestricted chat, so nobody has room for the ones behind it
+      end
     end
   end
   return done

@@ -7,15 +7,16 @@ if state == 'waiting' or state == 'assigned' then
   return {0, state, redis.call('HGET', conv, 'agent') or '', position(cid)}
 end
 redis.call('DEL', conv)
-local record = {}
+local record, fields = {}, {}
 for i = 7, #ARGV, 2 do
-  redis.call('HSET', conv, ARGV[i], ARGV[i + 1])
   record[ARGV[i]] = ARGV[i + 1]
+  table.insert(fields, ARGV[i])
+  table.insert(fields, ARGV[i + 1])
 end
-redis.call('HSET', conv, 'state', 'waiting', 'score', ARGV[6], 'agent', '')
-redis.call('ZADD', WAITING, ARGV[6], cid)
 -- the queued event's stream id names this handoff for good (unique even if Redis is rebuilt)
-local hid = emit('queued', cid, '', record)
-redis.call('HSET', conv, 'handoff_id', hid)
+local hid = emit('queued', cid, '', record, '')
+redis.call('HSET', conv, 'state', 'waiting', 'score', ARGV[6], 'agent', '', 'handoff_id', hid, unpack(fields))
+redis.call('ZADD', WAITING, ARGV[6], cid)
 dispatch()
-return {1, redis.call('HGET', conv, 'state'), redis.call('HGET', conv, 'agent'), position(cid)}
+local now = redis.call('HMGET', conv, 'state', 'agent')
+return {1, now[1], now[2], now[1] == 'waiting' and position(cid) or 0}

@@ -17,7 +17,7 @@ end
 redis.call('HSET', conv, 'exclude', c[2])
 local to = pick(cid)
 if to then
-  take(cid, to)
+  take(cid, to, c[2])
   emit('reassigned', cid, to, {from = c[2]})
   return {'reassigned', to}
 end

@@ -13,7 +13,7 @@ if to ~= '' then
   if not a[2] then return {'unknown_agent'} end
   if a[1] ~= 'online' then return {'agent_not_online'} end
   if redis.call('SCARD', chats_key(to)) >= tonumber(a[2]) then return {'agent_full'} end
-  take(cid, to)
+  take(cid, to, c[2])
   emit('transferred', cid, to, {from = c[2], by = by})
   return {'ok', to}
 end

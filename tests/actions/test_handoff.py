@@ -118,7 +118,7 @@ async def test_after_resolve_the_bot_is_back_asks_a_rating_and_stores_it(action_
     q.resolve("r-1", "amy")
     msgs, events = await run(ActionHandoffResolved(), tracker("", "", sender_id="r-1"))
     assert responses(msgs) == ["utter_handoff_resolved", "utter_ask_rating"]
-    assert [e["event"] for e in events] == ["resume", "slot"] and events[1]["value"] is True
+    assert [e["event"] for e in events] == ["resume", "slot", "action"] and events[1]["value"] is True
     rated = tracker("5", "rate", slots={"awaiting_rating": True}, sender_id="r-1")
     msgs, events = await run(ActionRating(), rated)
     assert responses(msgs) == ["utter_rating_thanks"]

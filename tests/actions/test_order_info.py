@@ -89,7 +89,7 @@ async def test_third_failure_hands_off_to_a_human(action_env):
         sender_id="thief-1",
     )
     msgs, events = await run(ActionOrderInfo(), t)
-    assert responses(msgs) == ["utter_ownership_handoff", "utter_handoff"]
+    assert responses(msgs) == ["utter_ownership_handoff", "utter_handoff", "utter_handoff_busy"]
     assert events[-1] == {"event": "pause", "timestamp": None}
     queued = services.handoff_queue().get("thief-1")
     assert queued["reason"] == "ownership_failed" and queued["state"] == "waiting"

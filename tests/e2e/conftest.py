@@ -1,14 +1,14 @@
-"""The whole stack (embedded Redis, carrier, action server, Rasa with the trained model) on free ports."""
+"""The whole stack (embedded Redis, carrier, action server, Rasa with the trained model, helpdesk) on free ports."""
 
 from __future__ import annotations
 
 from typing import Iterator, List
 
 import pytest
-import redis
 import requests
 
 from scripts.stack import ROOT, Stack, free_port
+from tests.shop_files import write_shop
 
 
 @pytest.fixture(scope="session")
@@ -17,13 +17,20 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     if not model.exists():
         pytest.fail("no trained model: run `make train` (make test does it for you)")
     var = tmp_path_factory.mktemp("stack")
+
+    def roomy(raw: dict) -> None:  # many tests hand off and never resolve: give the demo agents room
+        for agent in raw["helpdesk"]["agents"]:
+            agent["capacity"] = 50
+
     s = Stack(
+        shop_config=write_shop(var, roomy),
         model=model,
         var_dir=var,
         rasa_port=free_port(),
         action_port=free_port(),
         carrier_port=free_port(),
         redis_port=free_port(),
+        helpdesk_port=free_port(),
     )
     s.start(timeout=240)
     yield s
@@ -31,8 +38,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def queue_redis(stack) -> redis.Redis:
-    return redis.Redis.from_url(stack.env()["REDIS_URL"], decode_responses=True)
+def helpdesk(stack) -> requests.Session:
+    """The helpdesk API of the stack, with its token; paths are relative to stack.helpdesk_url."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {stack.helpdesk_token}"
+    return session
 
 
 class Chat:

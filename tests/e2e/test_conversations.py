@@ -49,20 +49,6 @@ def test_coupon_list_from_shop_data(chat):
     assert "SAVE10" in reply and "SUMMER20" not in reply
 
 
-def test_complaint_pauses_the_bot_and_queues_the_chat(chat, queue_redis):
-    c = chat()
-    replies = c.say("the dress arrived torn and dirty, this is unacceptable 😡")
-    assert any("sorry" in r.lower() for r in replies)
-    assert c.tracker()["paused"] is True
-    record = queue_redis.hgetall(f"kefu:conv:{c.sender}")
-    assert record["category"] == "complaint" and record["state"] == "waiting" and int(record["priority"]) >= 10
-    assert c.sender in queue_redis.zrange("kefu:queue:waiting", 0, -1)
-    # while a human owns the chat the bot says nothing, but the message is kept
-    assert c.say("hello? anyone there?") == []
-    texts = [e.get("text") for e in c.tracker()["events"] if e["event"] == "user"]
-    assert "hello? anyone there?" in texts
-
-
 def test_reply_follows_the_buyers_language(chat):
     assert "您好" in joined(chat().say("你好"))
     assert "Hi" in joined(chat().say("hello"))

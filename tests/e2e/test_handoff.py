@@ -3,18 +3,7 @@ stays silent -> the agent answers -> resolved -> the bot is back, asks for a rat
 
 from __future__ import annotations
 
-import time
-from typing import Callable
-
-
-def wait_for(check: Callable[[], object], timeout: float = 15) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+from tests.polling import wait_for
 
 
 def test_complaint_to_agent_to_resolve_to_rating(stack, chat, helpdesk):

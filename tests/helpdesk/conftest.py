@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from typing import Callable, Iterator
 
 import pytest
@@ -13,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from actions.shopdb import make_engine
 from helpdesk.queue import HandoffQueue
 from helpdesk.store import Base
-from tests.conftest import POSTGRES_URL, _drop_schema, _postgres_available, _postgres_schema_url
+from tests.conftest import postgres_schema
 
 
 class Clock:
@@ -72,13 +70,8 @@ def helpdesk_db(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'helpdesk.db'}"
         return
-    if not _postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    schema = f"kefu_hd_{uuid.uuid4().hex[:8]}"
-    yield _postgres_schema_url(schema)
-    _drop_schema(schema)
+    with postgres_schema("kefu_hd") as url:
+        yield url
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from helpdesk.openapi import SPEC
 from helpdesk.service import create_app
 from scripts.stack import free_port
 from tests.helpdesk.procs import Helpdesk, start_redis
+from tests.polling import wait_for
 from tests.shop_files import write_shop
 
 TOKEN = "test-token"
@@ -58,16 +59,6 @@ def enqueue(hd: Helpdesk, cid: str, **extra) -> dict:
     r = hd.post("/handoffs", {"conversation_id": cid, "language": "en", "category": "human", **extra})
     assert r.status_code in (200, 201), r.text
     return r.json()
-
-
-def wait_for(check: Callable[[], object], timeout: float = 10) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_every_route_is_in_the_openapi_spec():

@@ -110,13 +110,18 @@ def test_rebuild_keeps_what_was_enqueued_after_the_loss(make_queue, clock, sessi
         assert s.scalar(select(func.count()).select_from(Handoff).where(Handoff.conversation_id == "old")) == 2
 
 
-def test_an_agent_missing_after_the_rebuild_is_signed_off_by_the_heartbeat_timeout(make_queue, clock, sessions):
+def amy_has_c1_then_redis_is_lost(make_queue, clock, sessions) -> HandoffQueue:
     q = make_queue(amy=agent_profile(3))
     q.set_status("amy", "online")
     q.enqueue(handoff("c1", created_at=clock()))
     copy_events(q.redis, sessions)
     q.redis.flushdb()
     rebuild(q, sessions, CFG)
+    return q
+
+
+def test_an_agent_missing_after_the_rebuild_is_signed_off_by_the_heartbeat_timeout(make_queue, clock, sessions):
+    q = amy_has_c1_then_redis_is_lost(make_queue, clock, sessions)
     assert q.get("c1")["agent"] == "amy" and q.agent("amy")["status"] == "offline"  # unknown until she beats
     clock.advance(61)
     assert q.expire("amy", clock() - 60) == ["c1"]
@@ -124,12 +129,7 @@ def test_an_agent_missing_after_the_rebuild_is_signed_off_by_the_heartbeat_timeo
 
 
 def test_a_heartbeat_after_the_rebuild_brings_the_agent_back(make_queue, clock, sessions):
-    q = make_queue(amy=agent_profile(3))
-    q.set_status("amy", "online")
-    q.enqueue(handoff("c1", created_at=clock()))
-    copy_events(q.redis, sessions)
-    q.redis.flushdb()
-    rebuild(q, sessions, CFG)
+    q = amy_has_c1_then_redis_is_lost(make_queue, clock, sessions)
     q.enqueue(handoff("c2", created_at=clock()))
     assert q.heartbeat("amy") == "online"
     assert q.agent("amy")["chats"] == ["c1", "c2"]

@@ -237,8 +237,8 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     q = services.queue()
     by, as_supervisor = _acting(data, q)
     owner = q.resolve(cid, by, force=as_supervisor)
-    resumed = await asyncio.to_thread(request.app.ctx.sweeper.resume_bots)
-    return json({"conversation_id": cid, "agent": owner, "bot_resumed": resumed > 0})
+    resumed = await asyncio.to_thread(request.app.ctx.sweeper.resume_now, cid)
+    return json({"conversation_id": cid, "agent": owner, "bot_resumed": resumed})
 
 
 @bp.post("/agents/<agent_id>/status")

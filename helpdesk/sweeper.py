@@ -8,8 +8,9 @@ off agents whose heartbeats stopped; resume the bot on resolved chats; copy even
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from typing import Optional
+from typing import List, Optional
 
 from sqlalchemy.orm import sessionmaker
 
@@ -42,26 +43,46 @@ class Sweeper:
         for agent_id in self.queue.silent_agents(cutoff):
             if self.queue.expire(agent_id, cutoff) is not None:
                 done["signed_off"] += 1
-        done["resumed"] += self.resume_bots()
+        done["resumed"] += len(self.resume_bots())
         done["recorded"] += copy_events(self.queue.redis, self.sessions)
         return +done
 
-    def resume_bots(self, limit: int = 20) -> int:
-        """Tell Rasa to take over resolved chats (the outbox {kefu}:resume); retried until Rasa answers."""
+    def resume_bots(self, limit: int = 20) -> List[str]:
+        """Tell Rasa to take over resolved chats (the outbox {kefu}:resume); retried until Rasa answers.
+
+        Returns the conversations resumed now."""
         if self.rasa is None:
-            return 0
-        client, now = self.queue.redis, self.queue.clock()
-        resumed = 0
-        for cid in client.zrangebyscore(keys.RESUME, "-inf", now, start=0, num=limit):
-            with lease(client, f"resume:{cid}", ttl_ms=30_000) as held:
-                if not held:
-                    continue
-                try:
-                    self.rasa.resume(cid)
-                except RasaUnavailable as exc:
-                    log.warning("could not resume the bot for %s, retrying in %d s: %s", cid, RESUME_RETRY_S, exc)
-                    client.zadd(keys.RESUME, {cid: now + RESUME_RETRY_S}, xx=True)
-                    continue
-                client.zrem(keys.RESUME, cid)
-                resumed += 1
-        return resumed
+            return []
+        due = self.queue.redis.zrangebyscore(keys.RESUME, "-inf", self.queue.clock(), start=0, num=limit)
+        return [cid for cid in due if self._resume(cid)]
+
+    def resume_now(self, conversation_id: str, wait_s: float = 5.0) -> bool:
+        """Resume this conversation's bot now (right after a resolve); True once it is resumed."""
+        deadline = time.monotonic() + wait_s
+        while self.rasa is not None:
+            done = self._resume(conversation_id)
+            if done is not None:
+                return done
+            if self.queue.redis.zscore(keys.RESUME, conversation_id) is None:
+                return True  # another process resumed it
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return False
+
+    def _resume(self, cid: str) -> Optional[bool]:
+        """True: resumed; False: Rasa refused, retried later; None: another process is at it."""
+        client = self.queue.redis
+        with lease(client, f"resume:{cid}", ttl_ms=30_000) as held:
+            if not held:
+                return None
+            if client.zscore(keys.RESUME, cid) is None:
+                return True  # done by another process before we got the lease
+            try:
+                self.rasa.resume(cid)
+            except RasaUnavailable as exc:
+                log.warning("could not resume the bot for %s, retrying in %d s: %s", cid, RESUME_RETRY_S, exc)
+                client.zadd(keys.RESUME, {cid: self.queue.clock() + RESUME_RETRY_S}, xx=True)
+                return False
+            client.zrem(keys.RESUME, cid)
+            return True

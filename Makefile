@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install train seed validate eval stories lint shell bench bench-handoff lock clean
+.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ help:  ## list the targets
 demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start everything, print the URLs
 	$(PY) -m scripts.stack
 
-test: install $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
+test: install browser $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
 	$(VENV)/bin/ruff check .
 	@mkdir -p results
 	$(RASA) data validate --domain domain --fail-on-warnings >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
@@ -37,6 +37,10 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
 	touch $@
+
+browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwright drives it, never downloads one
+	@command -v chromium >/dev/null || apt-get install -y -q chromium fonts-wqy-microhei \
+		|| { apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; }
 
 train: $(MODEL)  ## train the model (only when data/config/domain changed)
 

@@ -23,6 +23,7 @@ from actions.shopdb import (
     Payment,
     Product,
     ReturnRequest,
+    Shipment,
     session_factory,
 )
 
@@ -254,3 +255,19 @@ class ShopRepository:
                 .all()
             )
             return [r for r in rows if r]
+
+    def orders_of(self, email: str, limit: int = 20) -> List[Dict[str, object]]:
+        """A customer's latest orders with status and tracking, for the agent console's customer panel."""
+        with self._session() as s:
+            rows = s.execute(
+                select(Order.number, Order.status, Order.total, Order.created_at, Shipment.tracking_no)
+                .join(Customer)
+                .outerjoin(Shipment)
+                .where(Customer.email == email)
+                .order_by(Order.created_at.desc())
+                .limit(limit)
+            )
+            return [
+                {"number": n, "status": st, "total": t, "created_at": c.isoformat(), "tracking_no": tr}
+                for n, st, t, c, tr in rows
+            ]

@@ -169,6 +169,12 @@ class Tracking(_Strict):
         return v
 
 
+class QuickReply(_Strict):
+    shortcut: constr(regex=r"^[\w\u4e00-\u9fff-]{1,30}$")  # noqa: F722 - typed after a slash
+    en: str
+    zh: str
+
+
 class ShopConfig(_Strict):
     shop: Shop
     returns: Returns
@@ -179,6 +185,8 @@ class ShopConfig(_Strict):
     timers: Timers
     helpdesk: Helpdesk
     tracking: Tracking
+    quick_replies: List[QuickReply]
+    quick_reply_name_unknown: Text
 
 
 def load_shop_config(path: str | os.PathLike) -> ShopConfig:

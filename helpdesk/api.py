@@ -88,13 +88,29 @@ def _conversation_id(cid: str) -> str:
     return cid
 
 
-def _acting(data: Dict[str, Any], q: HandoffQueue) -> tuple[str, bool]:
+def _agent(request: Request, data: Dict[str, Any]) -> str:
+    """Who acts: a console user is always themselves; a service caller names the agent."""
+    session = getattr(request.ctx, "session", None)
+    if session is not None:
+        if data.get("agent") not in (None, "", session.agent):
+            raise ApiError(403, "not_you", "a console user acts only as themselves")
+        return session.agent
+    return _field(data, "agent", AGENT_ID)
+
+
+def _acting(request: Request, data: Dict[str, Any], q: HandoffQueue) -> tuple[str, bool]:
     """The acting agent, and whether they act as a supervisor (only agents whose role is supervisor may)."""
-    agent = _field(data, "agent", AGENT_ID)
+    agent = _agent(request, data)
     as_supervisor = data.get("as_supervisor") is True
     if as_supervisor and q.agent(agent).get("role") != "supervisor":
         raise ApiError(403, "not_supervisor", "only a supervisor may act on another agent's conversation")
     return agent, as_supervisor
+
+
+def _same_agent(request: Request, agent_id: str) -> None:
+    session = getattr(request.ctx, "session", None)
+    if session is not None and session.agent != agent_id:
+        raise ApiError(403, "not_you", "a console user changes only their own status")
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -194,7 +210,7 @@ async def enqueue(request: Request) -> HTTPResponse:
 @bp.post("/conversations/<conversation_id>/claim")
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
     cid, data = _conversation_id(conversation_id), _body(request)
-    agent_id = _field(data, "agent", AGENT_ID)
+    agent_id = _agent(request, data)
     services.queue().claim(cid, agent_id)
     return json({"conversation_id": cid, "agent": agent_id})
 
@@ -203,7 +219,7 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     """The owner's message goes into the Rasa transcript first; then the reply timers stop."""
     cid, data = _conversation_id(conversation_id), _body(request)
-    agent_id = _field(data, "agent", AGENT_ID)
+    agent_id = _agent(request, data)
     text = _field(data, "text").strip()
     if not text or len(text) > MAX_TEXT:
         raise ApiError(400, "bad_text", f"'text' must have 1 to {MAX_TEXT} characters")
@@ -223,7 +239,7 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
     cid, data = _conversation_id(conversation_id), _body(request)
     q = services.queue()
-    by, as_supervisor = _acting(data, q)
+    by, as_supervisor = _acting(request, data, q)
     to_agent = _field(data, "to_agent", AGENT_ID, required=False)
     to_group = _field(data, "to_group", required=False)[:40]
     owner = q.transfer(cid, by, to_agent=to_agent, to_group=to_group, force=as_supervisor)
@@ -235,7 +251,7 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     """Close the handoff; the bot resumes at once if Rasa answers, else the sweeper keeps trying."""
     cid, data = _conversation_id(conversation_id), _body(request)
     q = services.queue()
-    by, as_supervisor = _acting(data, q)
+    by, as_supervisor = _acting(request, data, q)
     owner = q.resolve(cid, by, force=as_supervisor)
     resumed = await asyncio.to_thread(request.app.ctx.sweeper.resume_now, cid)
     return json({"conversation_id": cid, "agent": owner, "bot_resumed": resumed})
@@ -244,12 +260,14 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/agents/<agent_id>/status")
 async def status(request: Request, agent_id: str) -> HTTPResponse:
     data = _body(request)
+    _same_agent(request, agent_id)
     returned = services.queue().set_status(agent_id, _field(data, "status"))
     return json({"agent": agent_id, "status": data["status"], "returned_to_queue": returned})
 
 
 @bp.post("/agents/<agent_id>/heartbeat")
 async def heartbeat(request: Request, agent_id: str) -> HTTPResponse:
+    _same_agent(request, agent_id)
     return json({"agent": agent_id, "status": services.queue().heartbeat(agent_id)})
 
 

@@ -14,10 +14,12 @@ scripts (helpdesk/lua/) may touch any of them. common.lua builds the same names.
 {kefu}:presence           zset    online/away agents by their last heartbeat
 {kefu}:timers             zset    "remind|{id}" / "reassign|{id}" by deadline
 {kefu}:events             stream  every transition, until the helpdesk has copied it into SQL
+{kefu}:live               pub/sub the same events, for consoles that are open now
 {kefu}:resume             zset    resolved conversations whose bot has not been resumed yet
 {kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
 {kefu}:lock:{name}        string  short leases (the event copier, the rebuild)
+{kefu}:session:{token}    hash    a console login (agent, role, csrf); expires after 8 h idle
 """
 
 PREFIX = "{kefu}"
@@ -26,6 +28,7 @@ ROTATION = f"{PREFIX}:rotation"
 PRESENCE = f"{PREFIX}:presence"
 TIMERS = f"{PREFIX}:timers"
 EVENTS = f"{PREFIX}:events"
+LIVE = f"{PREFIX}:live"
 RESUME = f"{PREFIX}:resume"
 HANDLE_TIMES = f"{PREFIX}:handle_times"
 EPOCH = f"{PREFIX}:epoch"

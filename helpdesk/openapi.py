@@ -41,7 +41,8 @@ SPEC: Dict[str, Any] = {
         "title": "kefu helpdesk",
         "version": "1.0",
         "description": "The human handoff queue: agents, "
-        "assignment, timers. All routes but /health and /openapi.json need 'Authorization: Bearer <token>'.",
+        "assignment, timers. Other routes need a console session (cookie, plus X-CSRF-Token on changes) "
+        "or 'Authorization: Bearer <token>'.",
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -133,6 +134,77 @@ SPEC: Dict[str, Any] = {
                     errors="400 401 403 404 409",
                 ),
                 "parameters": [_param("conversation_id")],
+            }
+        },
+        "/console": {"get": {**_op("The agent console (HTML)", errors=""), "security": []}},
+        "/console/static/{__file_uri__}": {
+            "get": {
+                **_op("The console's script and style", errors="404"),
+                "security": [],
+                "parameters": [_param("__file_uri__")],
+            },
+            "head": {
+                **_op("The same, headers only", errors="404"),
+                "security": [],
+                "parameters": [_param("__file_uri__")],
+            },
+        },
+        "/auth/login": {
+            "post": {
+                **_op(
+                    "Log in: sets the session cookie (HttpOnly, Secure, SameSite=Strict); returns the CSRF token "
+                    "that every later change must send as X-CSRF-Token. 10 tries per minute per address.",
+                    _body(["agent", "password"], {"agent": AGENT_ID, "password": {"type": "string"}}),
+                    errors="400 401 429",
+                ),
+                "security": [],
+            }
+        },
+        "/auth/logout": {"post": _op("End the session", errors="401 403")},
+        "/auth/me": {"get": _op("Who is logged in (and the CSRF token)", errors="401")},
+        "/live": {
+            "get": _op(
+                "Websocket: every handoff event as it happens, JSON {kind, conversation_id, agent}", errors="401"
+            )
+        },
+        "/conversations/{conversation_id}/transcript": {
+            "get": {
+                **_op("The whole transcript from Rasa: buyer, bot and agent turns", errors="400 401 502"),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/customer": {
+            "get": {
+                **_op(
+                    "The customer panel: profile, VIP, orders with status and tracking, past handoffs", errors="400 401"
+                ),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/conversations/{conversation_id}/quick-reply": {
+            "post": {
+                **_op(
+                    "A quick reply in the buyer's language with {name} {order_no} {tracking_no} {agent} filled",
+                    _body(["shortcut"], {"shortcut": {"type": "string"}}),
+                    errors="400 401 403 404",
+                ),
+                "parameters": [_param("conversation_id")],
+            }
+        },
+        "/quick-replies": {
+            "get": _op("The shop's quick replies and the agent's own", errors="401"),
+            "post": _op(
+                "Save one of the agent's own quick replies",
+                _body(
+                    ["shortcut"], {"shortcut": {"type": "string"}, "en": {"type": "string"}, "zh": {"type": "string"}}
+                ),
+                errors="400 401 403",
+            ),
+        },
+        "/quick-replies/{shortcut}": {
+            "delete": {
+                **_op("Delete one of the agent's own quick replies", errors="401 403 404"),
+                "parameters": [_param("shortcut")],
             }
         },
     },

@@ -29,6 +29,16 @@ class RasaClient:
             raise RasaUnavailable(f"{path}: HTTP {r.status_code} {r.text[:200]}")
         return r.json()
 
+    def tracker(self, conversation_id: str) -> Dict[str, Any]:
+        url = f"{self.base_url}{self._conversation(conversation_id)}/tracker"
+        try:
+            r = self.http.get(url, params={"token": self.token}, timeout=self.timeout_s)
+        except requests.RequestException as exc:
+            raise RasaUnavailable(f"tracker: {exc.__class__.__name__}") from exc
+        if r.status_code != 200:
+            raise RasaUnavailable(f"tracker: HTTP {r.status_code}")
+        return r.json()
+
     def _conversation(self, conversation_id: str) -> str:
         return f"/conversations/{quote(conversation_id, safe='')}"
 
@@ -38,6 +48,8 @@ class RasaClient:
         return self._post(f"{self._conversation(conversation_id)}/execute", body).get("messages", [])
 
     def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
-        """Put the agent's message in the transcript, as a bot turn with the agent in its metadata."""
+        """Put the agent's message in the transcript, as a bot turn with the agent in its metadata, and send it
+        through the conversation's own output channel (the widget's socket, a marketplace's API)."""
         event = {"event": "bot", "text": text, "metadata": {"agent": agent_id, "agent_name": agent_name}}
-        self._post(f"{self._conversation(conversation_id)}/tracker/events?include_events=NONE", event)
+        path = f"{self._conversation(conversation_id)}/tracker/events?include_events=NONE&output_channel=latest"
+        self._post(path, event)

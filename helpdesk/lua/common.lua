@@ -28,8 +28,10 @@ local function emit(kind, cid, agent, detail, hid)
     hid = ''
     if cid ~= '' then hid = redis.call('HGET', conv_key(cid), 'handoff_id') or '' end
   end
-  return redis.call('XADD', EVENTS, '*', 'kind', kind, 'conversation_id', cid, 'handoff_id', hid,
+  local id = redis.call('XADD', EVENTS, '*', 'kind', kind, 'conversation_id', cid, 'handoff_id', hid,
     'agent', agent or '', 'at', ARGV[1], 'detail', cjson.encode(detail or {}))
+  redis.call('PUBLISH', P .. ':live', cjson.encode({kind = kind, conversation_id = cid, agent = agent or ''}))
+  return id
 end
 
 local function in_list(csv, item)

@@ -9,9 +9,13 @@ import pytest
 from sqlalchemy.orm import sessionmaker
 
 from actions.shopdb import make_engine
+from helpdesk import accounts
 from helpdesk.queue import HandoffQueue
 from helpdesk.store import Base
+from scripts.stack import free_port
 from tests.conftest import postgres_schema
+from tests.helpdesk.procs import Helpdesk, start_redis
+from tests.shop_files import write_shop
 
 
 class Clock:
@@ -80,3 +84,50 @@ def sessions(helpdesk_db) -> sessionmaker:
     Base.metadata.create_all(engine)
     yield sessionmaker(bind=engine, expire_on_commit=False, future=True)
     engine.dispose()
+
+
+TOKEN = "test-token"
+PASSWORD = "correct horse"
+
+
+@pytest.fixture
+def helpdesk_factory(tmp_path, sqlite_shop) -> Iterator[Callable[..., Helpdesk]]:
+    redis_port = free_port()
+    redis_proc = start_redis(redis_port, tmp_path, tmp_path / "redis.log")
+    started = []
+
+    def start(timers: dict | None = None, mode: str = "round_robin") -> Helpdesk:
+        def mutate(raw: dict) -> None:
+            raw["timers"].update(timers or {})
+            raw["helpdesk"]["assignment"] = mode
+
+        env = {
+            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'helpdesk.db'}",
+            "DATABASE_URL": sqlite_shop,  # the demo shop, for the console's customer panel
+            "KEFU_SHOP_CONFIG": str(write_shop(tmp_path, mutate, name=f"shop-{len(started)}.yml")),
+            "KEFU_HELPDESK_TOKEN": TOKEN,
+            "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
+        }
+        engine = make_engine(env["HELPDESK_DATABASE_URL"])
+        Base.metadata.create_all(engine)
+        with sessionmaker(bind=engine, future=True).begin() as session:  # every agent's console password
+            for agent in ("amy", "ben", "chen"):
+                accounts.set_password(session, agent, PASSWORD)
+        engine.dispose()
+        hd = Helpdesk(env, tmp_path / "helpdesk.log")
+        started.append(hd)
+        return hd
+
+    yield start
+    for hd in started:
+        hd.stop()
+    redis_proc.terminate()
+    redis_proc.wait(10)
+
+
+@pytest.fixture
+def hd(helpdesk_factory) -> Helpdesk:
+    return helpdesk_factory()
+
+

@@ -7,52 +7,13 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
 from helpdesk.openapi import SPEC
 from helpdesk.service import create_app
-from scripts.stack import free_port
-from tests.helpdesk.procs import Helpdesk, start_redis
+from tests.helpdesk.procs import Helpdesk
 from tests.polling import wait_for
-from tests.shop_files import write_shop
-
-TOKEN = "test-token"
-
-
-@pytest.fixture
-def helpdesk_factory(tmp_path) -> Iterator[Callable[..., Helpdesk]]:
-    redis_port = free_port()
-    redis_proc = start_redis(redis_port, tmp_path, tmp_path / "redis.log")
-    started = []
-
-    def start(timers: dict | None = None, mode: str = "round_robin") -> Helpdesk:
-        def mutate(raw: dict) -> None:
-            raw["timers"].update(timers or {})
-            raw["helpdesk"]["assignment"] = mode
-
-        env = {
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'helpdesk.db'}",
-            "KEFU_SHOP_CONFIG": str(write_shop(tmp_path, mutate, name=f"shop-{len(started)}.yml")),
-            "KEFU_HELPDESK_TOKEN": TOKEN,
-            "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
-        }
-        hd = Helpdesk(env, tmp_path / "helpdesk.log")
-        started.append(hd)
-        return hd
-
-    yield start
-    for hd in started:
-        hd.stop()
-    redis_proc.terminate()
-    redis_proc.wait(10)
-
-
-@pytest.fixture
-def hd(helpdesk_factory) -> Helpdesk:
-    return helpdesk_factory()
 
 
 def enqueue(hd: Helpdesk, cid: str, **extra) -> dict:

@@ -1,0 +1,245 @@
+// kefu agent console. Everything a buyer or an agent wrote is put on the page with textContent, never as HTML.
+"use strict";
+
+const state = { me: null, csrf: "", open: null, library: [], ws: null, heartbeat: null };
+const $ = (id) => document.getElementById(id);
+
+async function api(method, path, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
+  const r = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined, credentials: "same-origin" });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(data.reason || `HTTP ${r.status}`);
+  return data;
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function minutesSince(ts) {
+  return ts ? Math.max(0, Math.round((Date.now() / 1000 - Number(ts)) / 60)) : 0;
+}
+
+// -- login -------------------------------------------------------------------------------
+async function start(me) {
+  state.me = me;
+  state.csrf = me.csrf;
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("me-name").textContent = me.name || me.agent;
+  $("me-role").textContent = me.role;
+  $("supervisor").hidden = me.role !== "supervisor";
+  state.library = (await api("GET", "/quick-replies")).quick_replies;
+  connectLive();
+  await refresh();
+  const mine = (await api("GET", `/agents/${me.agent}`));
+  $("status").value = mine.status || "offline";
+  beat();
+}
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("login-error").textContent = "";
+  try {
+    await start(await api("POST", "/auth/login", { agent: $("login-agent").value.trim(), password: $("login-password").value }));
+  } catch (err) {
+    $("login-error").textContent = err.message;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  await api("POST", "/auth/logout").catch(() => {});
+  location.reload();
+});
+
+$("status").addEventListener("change", async () => {
+  await api("POST", `/agents/${state.me.agent}/status`, { status: $("status").value });
+  beat();
+  refresh();
+});
+
+function beat() {
+  clearInterval(state.heartbeat);
+  if ($("status").value === "offline") return;
+  state.heartbeat = setInterval(() => api("POST", `/agents/${state.me.agent}/heartbeat`).catch(() => {}), 20000);
+}
+
+// -- live updates ------------------------------------------------------------------------
+function connectLive() {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/live`);
+  state.ws = ws;
+  ws.onopen = () => { $("live-state").textContent = "live"; };
+  ws.onclose = () => { $("live-state").textContent = "reconnecting…"; setTimeout(connectLive, 2000); };
+  ws.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind === "ping") return;
+    if (event.kind === "assigned" && event.agent === state.me.agent) notify();
+    if (event.kind === "reminded" && event.agent === state.me.agent) document.title = "⏰ reply waiting · kefu";
+    scheduleRefresh(event.conversation_id);
+  };
+}
+
+let refreshTimer = null;
+function scheduleRefresh(conversationId) {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(async () => {
+    await refresh();
+    if (conversationId && conversationId === state.open) openConversation(state.open);
+  }, 150);
+}
+
+function notify() {
+  document.title = "● new chat · kefu";
+  try {
+    const ctx = new AudioContext();
+    const tone = ctx.createOscillator();
+    tone.connect(ctx.destination);
+    tone.start();
+    tone.stop(ctx.currentTime + 0.15);
+  } catch (err) { /* no sound available */ }
+}
+
+// -- the inbox ---------------------------------------------------------------------------
+function colour(live) {
+  if (live.state === "waiting" || live.unreplied_since) return "red";   // the buyer is waiting for an answer
+  if (live.agent && live.agent !== state.me.agent) return "yellow";     // someone else is on it
+  return "green";                                                       // answered
+}
+
+function inboxItem(live, extra) {
+  const li = el("li", colour(live));
+  if (live.conversation_id === state.open) li.classList.add("open");
+  li.dataset.conversation = live.conversation_id;
+  li.append(el("strong", "", live.conversation_id), " ");
+  li.append(el("span", "tag", live.channel || "?"), " ");
+  if (Number(live.priority) > 0) li.append(el("span", "tag", `P${live.priority}`), " ");
+  if (live.vip === "1" || live.vip === true) li.append(el("span", "tag", "VIP"), " ");
+  li.append(el("span", "", `${live.category || ""} · ${minutesSince(live.created_at)} min`));
+  if (extra) li.append(extra);
+  li.addEventListener("click", () => openConversation(live.conversation_id));
+  return li;
+}
+
+async function refresh() {
+  const queue = await api("GET", "/queue");
+  const me = queue.agents.find((a) => a.id === state.me.agent) || { chats: [] };
+  const mine = await Promise.all(me.chats.map((cid) => api("GET", `/conversations/${encodeURIComponent(cid)}`)));
+  $("mine").replaceChildren(...mine.map((c) => inboxItem(c.live)));
+  $("waiting").replaceChildren(...queue.waiting.map((w) => {
+    const claim = el("button", "", "Claim");
+    claim.addEventListener("click", async (event) => {
+      event.stopPropagation();
+      try { await api("POST", `/conversations/${encodeURIComponent(w.conversation_id)}/claim`, {}); openConversation(w.conversation_id); }
+      catch (err) { $("action-error").textContent = err.message; }
+    });
+    return inboxItem({ ...w, state: "waiting", created_at: Date.now() / 1000 - w.waiting_s }, claim);
+  }));
+  $("transfer-to").replaceChildren(...queue.agents.filter((a) => a.id !== state.me.agent)
+    .map((a) => { const o = el("option", "", `${a.name} (${a.status}, ${a.load}/${a.capacity})`); o.value = a.id; return o; }));
+  if (state.me.role === "supervisor") {
+    $("agents").tBodies[0].replaceChildren(...queue.agents.map((a) => {
+      const tr = el("tr");
+      tr.append(el("td", "", a.name), el("td", "", a.status), el("td", "", `${a.load}/${a.capacity}`));
+      return tr;
+    }));
+  }
+}
+
+// -- one conversation --------------------------------------------------------------------
+async function openConversation(cid) {
+  state.open = cid;
+  $("conversation").hidden = false;
+  $("customer").hidden = false;
+  $("action-error").textContent = "";
+  $("conv-title").textContent = cid;
+  const [transcript, customer] = await Promise.all([
+    api("GET", `/conversations/${encodeURIComponent(cid)}/transcript`),
+    api("GET", `/conversations/${encodeURIComponent(cid)}/customer`),
+  ]);
+  $("transcript").replaceChildren(...transcript.turns.map((t) => {
+    const li = el("li", t.who);
+    li.append(el("span", "who", t.who === "agent" ? `agent ${t.agent}` : t.who), el("span", "text", t.text));
+    return li;
+  }));
+  $("transcript").scrollTop = $("transcript").scrollHeight;
+  const profile = customer.known
+    ? [["name", customer.name], ["email", customer.email], ["phone", customer.phone], ["VIP", customer.vip ? "yes" : "no"]]
+    : [["buyer", "not identified"], ["VIP", customer.vip ? "yes" : "no"]];
+  $("customer-profile").replaceChildren(...profile.flatMap(([k, v]) => [el("dt", "", k), el("dd", "", v)]));
+  $("customer-orders").replaceChildren(...customer.orders.map((o) =>
+    el("li", "", `${o.number} · ${o.status}${o.tracking_no ? " · " + o.tracking_no : ""} · $${o.total}`)));
+  $("customer-handoffs").replaceChildren(...customer.handoffs.map((h) =>
+    el("li", "", `${h.category} · ${h.state}${h.agent ? " · " + h.agent : ""}${h.rating ? " · ★" + h.rating : ""}`)));
+  document.querySelectorAll(".inbox li").forEach((li) => li.classList.toggle("open", li.dataset.conversation === cid));
+}
+
+$("reply-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("reply").value.trim();
+  if (!text || !state.open) return;
+  try {
+    await api("POST", `/conversations/${encodeURIComponent(state.open)}/reply`, { text });
+    $("reply").value = "";
+    $("shortcuts").hidden = true;
+    openConversation(state.open);
+  } catch (err) {
+    $("action-error").textContent = err.message;
+  }
+});
+
+$("resolve").addEventListener("click", async () => {
+  try {
+    await api("POST", `/conversations/${encodeURIComponent(state.open)}/resolve`, {});
+    $("conversation").hidden = true;
+    $("customer").hidden = true;
+    state.open = null;
+    refresh();
+  } catch (err) { $("action-error").textContent = err.message; }
+});
+
+$("transfer").addEventListener("click", async () => {
+  try {
+    await api("POST", `/conversations/${encodeURIComponent(state.open)}/transfer`, { to_agent: $("transfer-to").value });
+    refresh();
+  } catch (err) { $("action-error").textContent = err.message; }
+});
+
+// -- quick replies: "/" then live search; Enter or a click puts the filled text in the box --
+$("reply").addEventListener("input", () => {
+  const match = /^\/(\S*)$/.exec($("reply").value);
+  if (!match) { $("shortcuts").hidden = true; return; }
+  const term = match[1].toLowerCase();
+  const hits = state.library.filter((q) => q.shortcut.toLowerCase().includes(term) || q.en.toLowerCase().includes(term) || q.zh.includes(term));
+  $("shortcuts").replaceChildren(...hits.map((q, i) => {
+    const div = el("div", i === 0 ? "active" : "", `/${q.shortcut} — ${q.en}`);
+    div.dataset.shortcut = q.shortcut;
+    div.addEventListener("click", () => useShortcut(q.shortcut));
+    return div;
+  }));
+  $("shortcuts").hidden = hits.length === 0;
+});
+
+$("reply").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !$("shortcuts").hidden) {
+    event.preventDefault();
+    const active = $("shortcuts").querySelector(".active");
+    if (active) useShortcut(active.dataset.shortcut);
+  } else if (event.key === "Enter" && !event.shiftKey) {
+    event.preventDefault();
+    $("reply-form").requestSubmit();
+  }
+});
+
+async function useShortcut(shortcut) {
+  const filled = await api("POST", `/conversations/${encodeURIComponent(state.open)}/quick-reply`, { shortcut });
+  $("reply").value = filled.text;
+  $("shortcuts").hidden = true;
+  $("reply").focus();
+}
+
+// a console still logged in (the cookie) goes straight in
+api("GET", "/auth/me").then(start).catch(() => {});

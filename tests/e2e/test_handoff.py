@@ -25,7 +25,7 @@ def test_complaint_to_agent_to_resolve_to_rating(stack, chat, helpdesk):
     r = helpdesk.post(f"{conversation}/reply", json={"agent": agent, "text": "So sorry! A new dress ships today."})
     assert r.status_code == 200, r.text
     bot = [e for e in c.tracker()["events"] if e["event"] == "bot"]
-    assert bot[-1]["text"] == "So sorry! A new dress ships today." and bot[-1]["metadata"]["agent"] == agent
+    assert bot[-1]["text"] == "So sorry! A new dress ships today." and bot[-1]["metadata"]["kefu_agent"]["id"] == agent
 
     # the buyer writes again: Rasa's event broker restarts the agent's reply clock
     assert c.say("thanks, and the tracking number?") == []

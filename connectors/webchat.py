@@ -1,0 +1,154 @@
+"""The web chat widget's channel: socket.io on the Rasa server, plus the demo shop page that carries it.
+
+    GET  /webhooks/webchat/            a demo product page with the widget
+    GET  /webhooks/webchat/static/...  widget.js, widget.css, socket.io.min.js (vendored, MIT)
+    GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget
+    socket.io at /webhooks/webchat/socket.io
+      client -> server  session_request {session_id?}      server -> client  session_confirm <session_id>
+      client -> server  user_uttered {session_id, message, message_id}, acknowledged with {ok, duplicate?}
+      server -> client  bot_uttered {text, buttons, agent_name, timestamp}
+
+Rasa's own socketio channel drops a message's metadata (so the widget could not say which agent wrote)
+and loses what is sent while the widget is away; here each user message carries an id, a resent one is
+acknowledged and dropped, and the widget fetches the history after every (re)connect.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import redis
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from socketio import AsyncServer
+
+from actions.settings import settings
+from connectors.rest import CONTROL_RE, MAX_MESSAGE_CHARS
+from helpdesk import keys
+from helpdesk.rasa_client import AGENT_KEY, agent_of
+from helpdesk.redis_conn import connect
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).with_name("webchat_static")
+SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
+MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
+
+
+class WebChatOutput(OutputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    def __init__(self, sio: AsyncServer) -> None:
+        self.sio = sio
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        payload = {
+            "text": message.get("text") or "",
+            "buttons": [{"title": b.get("title"), "payload": b.get("payload")} for b in message.get("buttons") or []],
+            "agent_name": (message.get(AGENT_KEY) or {}).get("name"),  # only on an agent's message
+            "timestamp": message.get("timestamp") or time.time(),
+        }
+        await self.sio.emit("bot_uttered", payload, room=recipient_id)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls((credentials or {}).get("cors_allowed_origins", []))
+
+    def __init__(self, cors_allowed_origins: list) -> None:
+        self.cors_allowed_origins = cors_allowed_origins
+        self.sio: Optional[AsyncServer] = None
+        self._redis: Optional[redis.Redis] = None
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WebChatOutput(self.sio) if self.sio is not None else None
+
+    def _first_time(self, message_id: str) -> bool:
+        """False for a message id seen in the last day (the widget resent it after a reconnect)."""
+        if self._redis is None:
+            self._redis = connect(settings().redis_url)
+        try:
+            return bool(self._redis.set(f"{keys.PREFIX}:webchat:seen:{message_id}", 1, nx=True, ex=86400))
+        except (redis.RedisError, OSError) as exc:
+            log.error("webchat dedup unavailable, taking the message: %s", exc)
+            return True
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        self.sio = sio
+        bp = SocketBlueprint(sio, "/webhooks/webchat/socket.io", "webchat_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def page(request: Request) -> response.HTTPResponse:
+            return await response.file(STATIC / "shop.html")
+
+        bp.static("/static", str(STATIC))
+
+        @bp.route("/history", methods=["GET"])
+        async def history(request: Request) -> response.HTTPResponse:
+            session_id = request.args.get("session_id", "")
+            if not SESSION_RE.match(session_id):
+                return response.json({"error": "bad session_id"}, status=400)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            turns = []
+            for e in tracker.events if tracker else []:
+                data = e.as_dict()
+                if data.get("event") == "user" and data.get("text"):
+                    message_id = (data.get("metadata") or {}).get("message_id")
+                    turns.append({"who": "buyer", "text": data["text"], "timestamp": data["timestamp"],
+                                  "message_id": message_id})  # fmt: skip
+                elif data.get("event") == "bot" and data.get("text"):
+                    agent = agent_of(data)
+                    turns.append({"who": "agent" if agent else "bot", "text": data["text"],
+                                  "agent_name": agent.get("name"), "timestamp": data["timestamp"],
+                                  "buttons": (data.get("data") or {}).get("buttons") or []})  # fmt: skip
+            return response.json({"session_id": session_id, "turns": turns})
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            wanted = (data or {}).get("session_id")
+            session_id = wanted if isinstance(wanted, str) and SESSION_RE.match(wanted) else _new_session_id()
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on("user_uttered")
+        async def user_uttered(sid: Text, data: Any) -> Dict[str, Any]:
+            if not isinstance(data, dict):
+                return {"ok": False, "error": "the message must be an object"}
+            session_id, text, message_id = data.get("session_id"), data.get("message"), data.get("message_id")
+            if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
+                return {"ok": False, "error": "ask for a session first"}
+            if not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id):
+                return {"ok": False, "error": "message_id is missing"}
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+                return {"ok": False, "error": f"the message must have 1 to {MAX_MESSAGE_CHARS} characters"}
+            if not self._first_time(message_id):
+                return {"ok": True, "duplicate": True}
+            await on_new_message(
+                UserMessage(CONTROL_RE.sub("", text).strip(), WebChatOutput(sio), session_id,
+                            input_channel=self.name(), metadata={"message_id": message_id})  # fmt: skip
+            )
+            return {"ok": True}
+
+        return bp
+
+
+def _new_session_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex

@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import re
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file, json
-from sqlalchemy import Column, String, Text, select
+from sqlalchemy import Column, Float, Integer, String, Text, or_, select
 
 from actions.repository import CustomerView
 from actions.settings import settings
@@ -24,6 +25,18 @@ from helpdesk.store import Base, Handoff
 bp = Blueprint("console")
 STATIC = Path(__file__).with_name("console")
 SHORTCUT = re.compile(r"^[\w\u4e00-\u9fff-]{1,30}$")
+
+
+class ConversationNote(Base):
+    """An agent's internal note on a conversation: for colleagues, never shown to the buyer."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), index=True, nullable=False)
+    agent_id = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(Float, nullable=False)
 
 
 class PersonalQuickReply(Base):
@@ -133,10 +146,13 @@ def _customer_panel(cid: str) -> Dict[str, Any]:
         if order is not None:
             customer = CustomerView(order.customer_name, order.customer_email, order.customer_phone,
                                     order.customer_vip, order.customer_channel_id)  # fmt: skip
-    with services.sessions()() as session:
-        past = session.scalars(select(Handoff).where(Handoff.conversation_id == cid).order_by(Handoff.created_at))
-        history = [{"handoff_id": h.id, "category": h.category, "state": h.state, "agent": h.agent,
-                    "created_at": h.created_at, "rating": h.rating} for h in past]  # fmt: skip
+    with services.sessions()() as session:  # this chat's handoffs, and the same verified buyer's other chats
+        mine = Handoff.conversation_id == cid
+        same_buyer = or_(mine, Handoff.customer == live["customer"]) if live.get("customer") else mine
+        past = session.scalars(select(Handoff).where(same_buyer).order_by(Handoff.created_at.desc()).limit(20))
+        history = [{"conversation_id": h.conversation_id, "handoff_id": h.id, "category": h.category,
+                    "state": h.state, "agent": h.agent, "created_at": h.created_at, "rating": h.rating}
+                   for h in past]  # fmt: skip
     if customer is None:
         return {"known": False, "vip": live.get("vip") == "1", "orders": [], "handoffs": history}
     return {"known": True, "name": customer.name, "email": customer.email, "phone": customer.phone,
@@ -146,6 +162,38 @@ def _customer_panel(cid: str) -> Dict[str, Any]:
 @bp.get("/conversations/<conversation_id>/customer")
 async def customer(request: Request, conversation_id: str) -> HTTPResponse:
     return json(await asyncio.to_thread(_customer_panel, _cid(conversation_id)))
+
+
+# -- internal notes ------------------------------------------------------------------------
+@bp.get("/conversations/<conversation_id>/notes")
+async def notes(request: Request, conversation_id: str) -> HTTPResponse:
+    session_of(request)
+    cid = _cid(conversation_id)
+
+    def load() -> List[Dict[str, Any]]:
+        with services.sessions()() as session:
+            rows = session.scalars(
+                select(ConversationNote).where(ConversationNote.conversation_id == cid).order_by(ConversationNote.id)
+            )
+            return [{"agent": n.agent_id, "text": n.text, "at": n.at} for n in rows]
+
+    return json({"notes": await asyncio.to_thread(load)})
+
+
+@bp.post("/conversations/<conversation_id>/notes")
+async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
+    s, data, cid = session_of(request), _body(request), _cid(conversation_id)
+    text = _field(data, "text").strip()
+    if not text or len(text) > 4000:
+        raise ApiError(400, "bad_text", "'text' must have 1 to 4000 characters")
+    note = {"agent": s.agent, "text": text, "at": time.time()}
+
+    def save() -> None:
+        with services.sessions().begin() as session:
+            session.add(ConversationNote(conversation_id=cid, agent_id=s.agent, text=text, at=note["at"]))
+
+    await asyncio.to_thread(save)
+    return json(note, status=201)
 
 
 # -- quick replies -------------------------------------------------------------------------

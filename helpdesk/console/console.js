@@ -34,6 +34,7 @@ async function start(me) {
   $("me-role").textContent = me.role;
   $("supervisor").hidden = me.role !== "supervisor";
   state.library = (await api("GET", "/quick-replies")).quick_replies;
+  showPersonal();
   connectLive();
   await refresh();
   const mine = (await api("GET", `/agents/${me.agent}`));
@@ -146,6 +147,23 @@ async function refresh() {
       tr.append(el("td", "", a.name), el("td", "", a.status), el("td", "", `${a.load}/${a.capacity}`));
       return tr;
     }));
+    // every assigned chat, with a manual reassign
+    const all = queue.agents.flatMap((a) => a.chats.map((cid) => ({ cid, agent: a })));
+    $("all-chats").replaceChildren(...all.map(({ cid, agent }) => {
+      const pick = el("select");
+      for (const a of queue.agents) if (a.id !== agent.id) { const o = el("option", "", a.name); o.value = a.id; pick.append(o); }
+      const move = el("button", "", "Reassign");
+      move.addEventListener("click", async (event) => {
+        event.stopPropagation();
+        try { await api("POST", `/conversations/${encodeURIComponent(cid)}/transfer`, { to_agent: pick.value, as_supervisor: true }); refresh(); }
+        catch (err) { $("action-error").textContent = err.message; }
+      });
+      pick.addEventListener("click", (event) => event.stopPropagation());
+      const li = inboxItem({ conversation_id: cid, agent: agent.id, state: "assigned", channel: agent.name });
+      li.className = "yellow";   // in progress, with the agent's name as its tag
+      li.append(pick, move);
+      return li;
+    }));
   }
 }
 
@@ -173,7 +191,10 @@ async function openConversation(cid) {
   $("customer-orders").replaceChildren(...customer.orders.map((o) =>
     el("li", "", `${o.number} · ${o.status}${o.tracking_no ? " · " + o.tracking_no : ""} · $${o.total}`)));
   $("customer-handoffs").replaceChildren(...customer.handoffs.map((h) =>
-    el("li", "", `${h.category} · ${h.state}${h.agent ? " · " + h.agent : ""}${h.rating ? " · ★" + h.rating : ""}`)));
+    el("li", "", `${new Date(h.created_at * 1000).toLocaleString()} · ${h.category} · ${h.state}` +
+      `${h.agent ? " · " + h.agent : ""}${h.rating ? " · ★" + h.rating : ""}`)));
+  const notes = await api("GET", `/conversations/${encodeURIComponent(cid)}/notes`);
+  $("notes").replaceChildren(...notes.notes.map((n) => el("li", "", `${n.agent}: ${n.text}`)));
   document.querySelectorAll(".inbox li").forEach((li) => li.classList.toggle("open", li.dataset.conversation === cid));
 }
 
@@ -240,6 +261,41 @@ async function useShortcut(shortcut) {
   $("shortcuts").hidden = true;
   $("reply").focus();
 }
+
+$("note-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const text = $("note").value.trim();
+  if (!text || !state.open) return;
+  await api("POST", `/conversations/${encodeURIComponent(state.open)}/notes`, { text });
+  $("note").value = "";
+  openConversation(state.open);
+});
+
+// -- the agent's own quick replies ---------------------------------------------------------
+function showPersonal() {
+  $("personal-replies").replaceChildren(...state.library.filter((q) => q.personal).map((q) => {
+    const li = el("li", "", `/${q.shortcut} — ${q.en}`);
+    const del = el("button", "", "Delete");
+    del.type = "button";
+    del.addEventListener("click", async () => {
+      await api("DELETE", `/quick-replies/${encodeURIComponent(q.shortcut)}`);
+      state.library = (await api("GET", "/quick-replies")).quick_replies;
+      showPersonal();
+    });
+    li.append(" ", del);
+    return li;
+  }));
+}
+
+$("reply-editor").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await api("POST", "/quick-replies", { shortcut: $("qr-shortcut").value.trim(), en: $("qr-en").value, zh: $("qr-zh").value });
+    state.library = (await api("GET", "/quick-replies")).quick_replies;
+    $("reply-editor").reset();
+    showPersonal();
+  } catch (err) { $("action-error").textContent = err.message; }
+});
 
 // a console still logged in (the cookie) goes straight in
 api("GET", "/auth/me").then(start).catch(() => {});

@@ -62,6 +62,22 @@ def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser
     assert sent["metadata"]["kefu_agent"]["id"] == agent
     expect(item).to_have_class(re.compile(r"\bgreen\b"))  # replied
 
+    page.fill("#note", "buyer sent photos by email; refund approved")  # internal: never to the buyer
+    page.click("#note-form button")
+    expect(page.locator("#notes li")).to_contain_text("refund approved")
+    assert not any("refund approved" in (e.get("text") or "") for e in buyer.tracker()["events"])
+
+    page.click("#my-replies summary")  # an agent's own quick reply, made in the console and used at once
+    page.fill("#qr-shortcut", "photos")
+    page.fill("#qr-en", "Could you send a photo of {order_no} please, {name}?")
+    page.click("#reply-editor button")
+    expect(page.locator("#personal-replies li")).to_contain_text("/photos")
+    page.fill("#reply", "/phot")
+    expect(page.locator("#shortcuts div.active")).to_contain_text("/photos")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply")).to_have_value(re.compile("^Could you send a photo of"))
+    page.fill("#reply", "")
+
     page.click("#resolve")
     expect(page.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
     wait_for(lambda: buyer.tracker()["slots"]["awaiting_rating"] is True)
@@ -81,6 +97,12 @@ def test_a_chat_moved_to_an_agent_shows_up_live_and_the_supervisor_sees_everyone
                           json={"agent": "amy", "as_supervisor": True, "to_agent": "amy"}, timeout=10)  # fmt: skip
         assert r.status_code == 200, r.text
     expect(amy.locator("#mine li", has_text=buyer.sender)).to_be_visible()
+    row = amy.locator("#all-chats li", has_text=buyer.sender)  # the supervisor's manual reassign
+    row.locator("select").select_option("ben")
+    row.locator("button", has_text="Reassign").click()
+    expect(amy.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
+    live = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]
+    assert live["agent"] == "ben"
     amy.close()
 
 

@@ -131,3 +131,13 @@ def test_the_customer_panel_and_the_page(hd):
     assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
     assert "<script>" not in page.text  # no inline script: the CSP forbids it
     assert requests.get(hd.url + "/console/static/console.js", timeout=5).status_code == 200
+
+
+def test_internal_notes_are_for_agents_only(hd):
+    ben = Console(hd, "ben")
+    queue_chat(hd, "n-1")
+    assert ben.post("/conversations/n-1/notes", {"text": "VIP, be gentle"}).status_code == 201
+    assert ben.post("/conversations/n-1/notes", {"text": " "}).json()["error"] == "bad_text"
+    chen = Console(hd, "chen")
+    assert [n["text"] for n in chen.get("/conversations/n-1/notes").json()["notes"]] == ["VIP, be gentle"]
+    assert hd.get("/conversations/n-1/notes").status_code == 401  # the service token is not a person

@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff lock clean
+.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff bench-reply lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ bench: install $(MODEL)  ## benchmarks/bot_throughput.py (trains a stock bot too
 
 bench-handoff: install  ## benchmarks/handoff.py: assignments/s, enqueue -> assigned latency, fairness
 	$(PY) -m benchmarks.handoff
+
+bench-reply: install browser $(MODEL)  ## benchmarks/reply_latency.py: agent reply, console Send -> buyer's widget
+	$(PY) -m benchmarks.reply_latency
 
 lock:  ## re-pin requirements.lock from requirements.in
 	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --all | grep -v "^pip==" > requirements.lock

@@ -191,6 +191,21 @@ SPEC: Dict[str, Any] = {
                 "parameters": [_param("conversation_id")],
             }
         },
+        "/conversations/{conversation_id}/notes": {
+            "get": {
+                **_op("Internal notes on the conversation (agents only, never shown to the buyer)", errors="400 401"),
+                "parameters": [_param("conversation_id")],
+            },
+            "post": {
+                **_op(
+                    "Add an internal note",
+                    _body(["text"], {"text": {"type": "string", "maxLength": 4000}}),
+                    errors="400 401 403",
+                    ok="201",
+                ),
+                "parameters": [_param("conversation_id")],
+            },
+        },
         "/quick-replies": {
             "get": _op("The shop's quick replies and the agent's own", errors="401"),
             "post": _op(

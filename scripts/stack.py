@@ -185,15 +185,16 @@ def main() -> None:
     stack = Stack().start()
     print(
         f"""
-kefu is running.
+kefu is running. Open these two in two browser windows and play both sides of a handoff:
+  Shop page + chat widget: {stack.rasa_url}/webhooks/webchat/
+  Agent console:           {stack.helpdesk_url}/console
+      log in as amy (supervisor), ben or chen, password {stack.agent_password}
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
       curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "me", "message": "where is my order A10002"}}'
   Rasa HTTP API:         {stack.rasa_url}/status?token={stack.rasa_token}
   Action server:         http://127.0.0.1:{stack.action_port}/health
   Demo carrier service:  http://127.0.0.1:{stack.carrier_port}/v1/tracking/SP000000002
-  Agent console:         {stack.helpdesk_url}/console
-      log in as amy (supervisor), ben or chen, password {stack.agent_password}
   Helpdesk API:          {stack.helpdesk_url}/queue   (header: Authorization: Bearer {stack.helpdesk_token})
       curl -s {stack.helpdesk_url}/queue -H 'Authorization: Bearer {stack.helpdesk_token}'
       spec: {stack.helpdesk_url}/openapi.json; demo agents online: {stack.keep_online or "none"}

@@ -6,7 +6,9 @@ from typing import Iterator, List
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 
+from scripts.browser import launch
 from scripts.stack import ROOT, Stack, free_port
 from tests.shop_files import write_shop
 
@@ -43,6 +45,15 @@ def helpdesk(stack) -> requests.Session:
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {stack.helpdesk_token}"
     return session
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """Debian's chromium, driven by Playwright."""
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
 
 
 class Chat:

@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import re
-import shutil
-from typing import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from scripts.browser import open_console
 from tests.polling import wait_for
 
 XSS = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if shutil.which("chromium") is None:
-        pytest.fail("Debian's chromium is not installed: run `make browser`")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=["--no-sandbox"])
-        yield b
-        b.close()
-
-
 def log_in(browser, stack, agent: str) -> Page:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page = open_console(browser, stack, agent)
     page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
-    page.goto(f"{stack.helpdesk_url}/console")
-    page.fill("#login-agent", agent)
-    page.fill("#login-password", stack.agent_password)
-    page.click("#login-form button[type=submit]")
-    expect(page.locator("#app")).to_be_visible()
     expect(page.locator("#live-state")).to_have_text("live")
     return page
 

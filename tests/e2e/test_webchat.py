@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_console import XSS, browser, log_in  # noqa: F401 - the browser fixture
+from scripts import browser as pages
+from tests.e2e.test_console import XSS, log_in
 from tests.polling import wait_for
 
 
-def open_widget(browser, stack) -> Page:  # noqa: F811
-    page = browser.new_page(viewport={"width": 1200, "height": 800})
-    page.on("dialog", lambda d: (_ for _ in ()).throw(AssertionError(f"a dialog opened: {d.message}")))
-    page.goto(f"{stack.rasa_url}/webhooks/webchat/")
-    page.click("#kefu-toggle")
-    expect(page.locator("#kefu-status")).to_have_text("online")
+def open_widget(browser, stack) -> Page:
+    page = pages.open_widget(browser, stack)
+    page.on("dialog", lambda d: pytest.fail(f"a dialog opened: {d.message}"))
     return page
 
 
@@ -25,14 +24,16 @@ def say(page: Page, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_the_bot_answers_in_the_widget_and_a_reload_keeps_the_conversation(browser, stack):  # noqa: F811
+def test_the_bot_answers_in_the_widget_and_a_reload_keeps_the_conversation(browser, stack):
     page = open_widget(browser, stack)
-    say(page, "do you have any coupon codes?")
-    expect(page.locator("#kefu-messages li.bot").last).to_contain_text("SAVE10")
+    say(page, "where is my order A10002")
+    expect(page.locator("#kefu-messages li.bot").last).to_contain_text("email or phone")
+    say(page, "lily.chen@example.com")
+    expect(page.locator("#kefu-messages li.bot").last).to_contain_text("SP000000002")
     say(page, XSS)
     expect(page.locator("#kefu-messages li.buyer", has_text="<img src=x")).to_be_visible()
     assert page.locator("#kefu-messages img, #kefu-messages script").count() == 0
-    expect(page.locator("#kefu-messages li.bot")).to_have_count(2)
+    expect(page.locator("#kefu-messages li.bot")).to_have_count(3)
     before = page.locator("#kefu-messages li").all_inner_texts()
     page.reload()
     expect(page.locator("#kefu-status")).to_have_text("online")
@@ -41,10 +42,9 @@ def test_the_bot_answers_in_the_widget_and_a_reload_keeps_the_conversation(brows
     page.close()
 
 
-def test_a_resent_message_is_answered_once(browser, stack):  # noqa: F811
+def test_a_resent_message_is_answered_once(browser, stack):
     page = open_widget(browser, stack)
-    wait_for(lambda: page.evaluate("localStorage.getItem('kefu_session_id')"))
-    session = page.evaluate("localStorage.getItem('kefu_session_id')")
+    session = wait_for(lambda: pages.session_of(page))
     # the same message id twice, as a widget does when the ack was lost in a reconnect
     acks = page.evaluate(
         """async (session) => {
@@ -62,11 +62,11 @@ def test_a_resent_message_is_answered_once(browser, stack):  # noqa: F811
     page.close()
 
 
-def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, helpdesk):  # noqa: F811
+def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, helpdesk):
     buyer = open_widget(browser, stack)
     say(buyer, "the dress arrived torn, I want to complain")
     expect(buyer.locator("#kefu-messages li.bot", has_text="has your chat now")).to_be_visible()
-    session = buyer.evaluate("localStorage.getItem('kefu_session_id')")
+    session = pages.session_of(buyer)
     agent = helpdesk.get(f"{stack.helpdesk_url}/conversations/{session}", timeout=10).json()["live"]["agent"]
     say(buyer, "hello? is anyone there?")
     expect(buyer.locator("#kefu-messages li.buyer", has_text="anyone there")).not_to_have_class(re.compile("pending"))
@@ -75,14 +75,17 @@ def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, he
     console.locator("#mine li", has_text=session).click()
     expect(console.locator("#transcript li.buyer", has_text="anyone there")).to_be_visible()
     expect(console.locator("#transcript li.buyer").first).to_contain_text("arrived torn")
-    console.fill("#reply", "/sorry")
+    say(buyer, "I have photos too")  # the open console shows a new buyer message without a reload
+    expect(console.locator("#transcript li.buyer", has_text="I have photos too")).to_be_visible()
+    name = helpdesk.get(f"{stack.helpdesk_url}/agents/{agent}", timeout=10).json()["name"]
+    console.fill("#reply", "/hello")
     console.keyboard.press("Enter")
-    expect(console.locator("#reply")).to_have_value(re.compile("dear customer"))
+    filled = f"Hi dear customer, this is {name}. I'm reading your messages now."  # {name} and {agent} filled
+    expect(console.locator("#reply")).to_have_value(filled)
     console.keyboard.press("Enter")
 
     from_agent = buyer.locator("#kefu-messages li.agent")
-    expect(from_agent).to_contain_text("I'm very sorry about this, dear customer.")
-    name = helpdesk.get(f"{stack.helpdesk_url}/agents/{agent}", timeout=10).json()["name"]
+    expect(from_agent).to_contain_text(filled)
     expect(from_agent.locator(".from")).to_have_text(f"agent {name}")
 
     console.click("#resolve")

@@ -1,0 +1,65 @@
+"""The README's screenshots (docs/widget.png, docs/console.png) from a real run of the stack.
+
+    python -m scripts.screenshots
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import requests
+from playwright.sync_api import sync_playwright
+
+from scripts.browser import launch, open_console, open_widget, session_of
+from scripts.stack import ROOT, Stack, free_port
+
+DOCS = ROOT / "docs"
+
+
+def main() -> None:
+    var = Path(tempfile.mkdtemp(prefix="kefu-shots-"))
+    stack = Stack(var_dir=var, rasa_port=free_port(), action_port=free_port(), carrier_port=free_port(),
+                  redis_port=free_port(), helpdesk_port=free_port()).start(timeout=240)  # fmt: skip
+    try:
+        with sync_playwright() as p:
+            browser = launch(p)
+            buyer = open_widget(browser, stack, height=820)
+            turns = [
+                ("这件碎花连衣裙M码合适吗 我165cm 55kg", "li.bot"),
+                ("the zipper broke after one day, I want to complain", "li.bot:has-text('has your chat')"),
+            ]
+            for text, wait_for in turns:
+                count = buyer.locator("#kefu-messages li.bot").count()
+                buyer.fill("#kefu-input", text)
+                buyer.keyboard.press("Enter")
+                buyer.wait_for_function("(n) => document.querySelectorAll('#kefu-messages li.bot').length > n",
+                                        arg=count)  # fmt: skip
+                buyer.wait_for_selector(f"#kefu-messages {wait_for}")
+            session = session_of(buyer)
+            headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
+            agent = requests.get(f"{stack.helpdesk_url}/conversations/{session}", headers=headers, timeout=10).json()
+            console = open_console(browser, stack, agent["live"]["agent"], height=820)
+            console.locator("#mine li", has_text=session).click()
+            console.wait_for_selector("#transcript li.buyer")
+            console.fill("#reply", "/sorry")
+            console.keyboard.press("Enter")
+            console.wait_for_function("!document.getElementById('reply').value.startsWith('/')")
+            console.keyboard.press("Enter")
+            buyer.wait_for_selector("#kefu-messages li.agent")
+            console.fill("#note", "photos received by email; replacement approved")
+            console.click("#note-form button")
+            console.wait_for_selector("#notes li")
+            console.fill("#reply", "/shi")
+            console.wait_for_selector("#shortcuts div")
+            DOCS.mkdir(exist_ok=True)
+            buyer.screenshot(path=str(DOCS / "widget.png"))
+            console.screenshot(path=str(DOCS / "console.png"))
+            browser.close()
+    finally:
+        stack.stop()
+    print(f"wrote {DOCS / 'widget.png'} and {DOCS / 'console.png'}")
+
+
+if __name__ == "__main__":
+    main()

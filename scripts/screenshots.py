@@ -5,11 +5,12 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
 import requests
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from scripts.browser import launch, open_console, open_widget, session_of
 from scripts.stack import ROOT, Stack, free_port
@@ -44,7 +45,7 @@ def main() -> None:
             console.wait_for_selector("#transcript li.buyer")
             console.fill("#reply", "/sorry")
             console.keyboard.press("Enter")
-            console.wait_for_function("!document.getElementById('reply').value.startsWith('/')")
+            expect(console.locator("#reply")).not_to_have_value(re.compile("^/"))  # the quick reply is filled in
             console.keyboard.press("Enter")
             buyer.wait_for_selector("#kefu-messages li.agent")
             console.fill("#note", "photos received by email; replacement approved")

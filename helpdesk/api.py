@@ -59,7 +59,7 @@ def refusal(exc: HandoffError) -> HTTPResponse:
     return json(body, status=status)
 
 
-def _body(request: Request) -> Dict[str, Any]:
+def json_body(request: Request) -> Dict[str, Any]:
     try:
         data = request.json
     except Exception as exc:
@@ -69,7 +69,7 @@ def _body(request: Request) -> Dict[str, Any]:
     return data
 
 
-def _field(data: Dict[str, Any], name: str, pattern: re.Pattern | None = None, required: bool = True) -> str:
+def field(data: Dict[str, Any], name: str, pattern: re.Pattern | None = None, required: bool = True) -> str:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -95,7 +95,7 @@ def _agent(request: Request, data: Dict[str, Any]) -> str:
         if data.get("agent") not in (None, "", session.agent):
             raise ApiError(403, "not_you", "a console user acts only as themselves")
         return session.agent
-    return _field(data, "agent", AGENT_ID)
+    return field(data, "agent", AGENT_ID)
 
 
 def _acting(request: Request, data: Dict[str, Any], q: HandoffQueue) -> tuple[str, bool]:
@@ -183,7 +183,7 @@ async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/handoffs")
 async def enqueue(request: Request) -> HTTPResponse:
     """Queue a conversation from outside the bot (another channel's bot, a web form)."""
-    data = _body(request)
+    data = json_body(request)
     priority = data.get("priority", 0)
     if not isinstance(priority, int) or isinstance(priority, bool) or not -100 <= priority <= 100:
         raise ApiError(400, "bad_field", "'priority' must be an integer from -100 to 100")
@@ -191,16 +191,16 @@ async def enqueue(request: Request) -> HTTPResponse:
     if language not in ("en", "zh"):
         raise ApiError(400, "bad_field", "'language' must be en or zh")
     record: HandoffRecord = {
-        "conversation_id": _conversation_id(_field(data, "conversation_id")),
-        "channel": _field(data, "channel", required=False)[:40],
-        "customer": _field(data, "customer", required=False)[:80],
+        "conversation_id": _conversation_id(field(data, "conversation_id")),
+        "channel": field(data, "channel", required=False)[:40],
+        "customer": field(data, "customer", required=False)[:80],
         "language": language,
-        "category": _field(data, "category", required=False)[:40] or "human",
+        "category": field(data, "category", required=False)[:40] or "human",
         "priority": priority,
         "vip": data.get("vip") is True,
-        "reason": _field(data, "reason", required=False)[:40] or "requested",
-        "order_number": _field(data, "order_number", required=False)[:40] or None,
-        "summary": _field(data, "summary", required=False)[:MAX_TEXT],
+        "reason": field(data, "reason", required=False)[:40] or "requested",
+        "order_number": field(data, "order_number", required=False)[:40] or None,
+        "summary": field(data, "summary", required=False)[:MAX_TEXT],
         "created_at": services.queue().clock(),
     }
     placement: Placement = services.queue().enqueue(record)
@@ -209,7 +209,7 @@ async def enqueue(request: Request) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/claim")
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = _conversation_id(conversation_id), _body(request)
+    cid, data = _conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
     services.queue().claim(cid, agent_id)
     return json({"conversation_id": cid, "agent": agent_id})
@@ -218,9 +218,9 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/conversations/<conversation_id>/reply")
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     """The owner's message goes into the Rasa transcript first; then the reply timers stop."""
-    cid, data = _conversation_id(conversation_id), _body(request)
+    cid, data = _conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
-    text = _field(data, "text").strip()
+    text = field(data, "text").strip()
     if not text or len(text) > MAX_TEXT:
         raise ApiError(400, "bad_text", f"'text' must have 1 to {MAX_TEXT} characters")
     q = services.queue()
@@ -237,11 +237,11 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/transfer")
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = _conversation_id(conversation_id), _body(request)
+    cid, data = _conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
-    to_agent = _field(data, "to_agent", AGENT_ID, required=False)
-    to_group = _field(data, "to_group", required=False)[:40]
+    to_agent = field(data, "to_agent", AGENT_ID, required=False)
+    to_group = field(data, "to_group", required=False)[:40]
     owner = q.transfer(cid, by, to_agent=to_agent, to_group=to_group, force=as_supervisor)
     return json({"conversation_id": cid, "agent": owner, "state": "assigned" if owner else "waiting"})
 
@@ -249,7 +249,7 @@ async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/conversations/<conversation_id>/resolve")
 async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     """Close the handoff; the bot resumes at once if Rasa answers, else the sweeper keeps trying."""
-    cid, data = _conversation_id(conversation_id), _body(request)
+    cid, data = _conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
     owner = q.resolve(cid, by, force=as_supervisor)
@@ -259,9 +259,9 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
 
 @bp.post("/agents/<agent_id>/status")
 async def status(request: Request, agent_id: str) -> HTTPResponse:
-    data = _body(request)
+    data = json_body(request)
     _same_agent(request, agent_id)
-    returned = services.queue().set_status(agent_id, _field(data, "status"))
+    returned = services.queue().set_status(agent_id, field(data, "status"))
     return json({"agent": agent_id, "status": data["status"], "returned_to_queue": returned})
 
 

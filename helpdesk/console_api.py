@@ -18,7 +18,7 @@ from sqlalchemy import Column, Float, Integer, String, Text, or_, select
 from actions.repository import CustomerView
 from actions.settings import settings
 from helpdesk import accounts, keys, services, sessions
-from helpdesk.api import CONVERSATION_ID, ApiError, _body, _field
+from helpdesk.api import CONVERSATION_ID, ApiError, field, json_body
 from helpdesk.rasa_client import agent_of
 from helpdesk.store import Base, Handoff
 
@@ -77,8 +77,8 @@ async def login(request: Request) -> HTTPResponse:
     q = services.queue()
     if not sessions.login_allowed(q.redis, request.ip or "?"):
         raise ApiError(429, "too_many_attempts", "too many login attempts; wait a minute")
-    data = _body(request)
-    agent_id, password = _field(data, "agent"), _field(data, "password")
+    data = json_body(request)
+    agent_id, password = field(data, "agent"), field(data, "password")
     profile = q.agent(agent_id) if len(agent_id) <= 40 else {}
 
     def check() -> bool:
@@ -182,8 +182,8 @@ async def notes(request: Request, conversation_id: str) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/notes")
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
-    s, data, cid = session_of(request), _body(request), _cid(conversation_id)
-    text = _field(data, "text").strip()
+    s, data, cid = session_of(request), json_body(request), _cid(conversation_id)
+    text = field(data, "text").strip()
     if not text or len(text) > 4000:
         raise ApiError(400, "bad_text", "'text' must have 1 to 4000 characters")
     note = {"agent": s.agent, "text": text, "at": time.time()}
@@ -214,9 +214,9 @@ async def quick_replies(request: Request) -> HTTPResponse:
 
 @bp.post("/quick-replies")
 async def save_quick_reply(request: Request) -> HTTPResponse:
-    s, data = session_of(request), _body(request)
-    shortcut = _field(data, "shortcut", SHORTCUT)
-    en, zh = _field(data, "en", required=False)[:2000], _field(data, "zh", required=False)[:2000]
+    s, data = session_of(request), json_body(request)
+    shortcut = field(data, "shortcut", SHORTCUT)
+    en, zh = field(data, "en", required=False)[:2000], field(data, "zh", required=False)[:2000]
     if not en and not zh:
         raise ApiError(400, "missing_field", "give the text in en, zh or both")
 
@@ -252,8 +252,8 @@ def fill(template: str, values: Dict[str, str]) -> str:
 @bp.post("/conversations/<conversation_id>/quick-reply")
 async def quick_reply_text(request: Request, conversation_id: str) -> HTTPResponse:
     """The quick reply, in the buyer's language, with the conversation's values filled in."""
-    s, data, cid = session_of(request), _body(request), _cid(conversation_id)
-    shortcut = _field(data, "shortcut", SHORTCUT)
+    s, data, cid = session_of(request), json_body(request), _cid(conversation_id)
+    shortcut = field(data, "shortcut", SHORTCUT)
     library = {r["shortcut"]: r for r in await asyncio.to_thread(_library, s.agent)}
     if shortcut not in library:
         raise ApiError(404, "unknown_shortcut", f"no quick reply /{shortcut}")

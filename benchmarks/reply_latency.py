@@ -18,10 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-import requests
 from playwright.sync_api import Page, sync_playwright
 
-from scripts.browser import launch, open_console, open_widget, session_of
+from scripts.browser import launch, open_console, open_widget, owner_of, session_of
 from scripts.stack import ROOT, Stack, free_port
 
 OUT = ROOT / "benchmarks" / "out"
@@ -84,9 +83,7 @@ def main() -> None:
             buyer_says(buyer, "the dress arrived torn, I want to complain")
             buyer.wait_for_selector("#kefu-messages li.bot:has-text('has your chat now')")
             session = session_of(buyer)
-            headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
-            live = requests.get(f"{stack.helpdesk_url}/conversations/{session}", headers=headers, timeout=10).json()
-            console = open_console(browser, stack, live["live"]["agent"])
+            console = open_console(browser, stack, owner_of(stack, session))
             console.locator("#mine li", has_text=session).click()
             console.wait_for_selector("#transcript li.buyer")
             agent_ms = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -122,7 +123,7 @@ class WebChatInput(InputChannel):
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             wanted = (data or {}).get("session_id")
-            session_id = wanted if isinstance(wanted, str) and SESSION_RE.match(wanted) else _new_session_id()
+            session_id = wanted if isinstance(wanted, str) and SESSION_RE.match(wanted) else uuid.uuid4().hex
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
@@ -147,8 +148,3 @@ class WebChatInput(InputChannel):
 
         return bp
 
-
-def _new_session_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex

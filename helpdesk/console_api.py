@@ -8,7 +8,7 @@ import json as jsonlib
 import re
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
@@ -135,17 +135,22 @@ async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": conversation_id, "turns": turns, "paused": tracker.get("paused", False)})
 
 
-def _customer_panel(cid: str) -> Dict[str, Any]:
-    live = services.queue().get(cid)
+def _buyer(live: Dict[str, str]) -> Optional[CustomerView]:
+    """The buyer of a handoff, if known: verified by the channel, or owner of the order they proved."""
     repo = services.repository()
-    customer = None
-    if live.get("customer"):
-        customer = repo.customer_by_channel_id(live["customer"])
+    customer = repo.customer_by_channel_id(live["customer"]) if live.get("customer") else None
     if customer is None and live.get("order_number"):
         order = repo.find_order(live["order_number"])
         if order is not None:
             customer = CustomerView(order.customer_name, order.customer_email, order.customer_phone,
                                     order.customer_vip, order.customer_channel_id)  # fmt: skip
+    return customer
+
+
+def _customer_panel(cid: str) -> Dict[str, Any]:
+    live = services.queue().get(cid)
+    repo = services.repository()
+    customer = _buyer(live)
     with services.sessions()() as session:  # this chat's handoffs, and the same verified buyer's other chats
         mine = Handoff.conversation_id == cid
         same_buyer = or_(mine, Handoff.customer == live["customer"]) if live.get("customer") else mine
@@ -258,13 +263,17 @@ async def quick_reply_text(request: Request, conversation_id: str) -> HTTPRespon
     if shortcut not in library:
         raise ApiError(404, "unknown_shortcut", f"no quick reply /{shortcut}")
     live = services.queue().get(cid)
-    panel = await asyncio.to_thread(_customer_panel, cid)
     number = live.get("order_number") or ""
-    tracking = next((o["tracking_no"] for o in panel["orders"] if o["number"] == number), "") if number else ""
+
+    def lookup() -> tuple[Optional[CustomerView], str]:
+        order = services.repository().find_order(number) if number else None
+        return _buyer(live), (order.tracking_no if order else None) or ""
+
+    buyer, tracking = await asyncio.to_thread(lookup)
     lang = "zh" if live.get("language") == "zh" else "en"
     agent_name = str(services.queue().agent(s.agent).get("name") or s.agent)
-    values = {"name": panel.get("name") or services.cfg().quick_reply_name_unknown(lang), "order_no": number,
-              "tracking_no": tracking or "", "agent": agent_name}  # fmt: skip
+    values = {"name": buyer.name if buyer else services.cfg().quick_reply_name_unknown(lang), "order_no": number,
+              "tracking_no": tracking, "agent": agent_name}  # fmt: skip
     return json({"shortcut": shortcut, "language": lang, "text": fill(library[shortcut][lang], values).strip()})
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 
+import requests
 from playwright.sync_api import Browser, Page, Playwright
 
 from scripts.stack import Stack
@@ -43,3 +44,10 @@ def open_console(browser: Browser, stack: Stack, agent: str, width: int = 1400, 
 def session_of(widget: Page) -> str:
     """The widget's conversation id (the Rasa sender id)."""
     return widget.evaluate("localStorage.getItem('kefu_session_id')")
+
+
+def owner_of(stack: Stack, conversation_id: str) -> str:
+    """The agent a conversation is assigned to, from the helpdesk API."""
+    url = f"{stack.helpdesk_url}/conversations/{conversation_id}"
+    headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
+    return requests.get(url, headers=headers, timeout=10).json()["live"]["agent"]

@@ -9,10 +9,9 @@ import re
 import tempfile
 from pathlib import Path
 
-import requests
 from playwright.sync_api import expect, sync_playwright
 
-from scripts.browser import launch, open_console, open_widget, session_of
+from scripts.browser import launch, open_console, open_widget, owner_of, session_of
 from scripts.stack import ROOT, Stack, free_port
 
 DOCS = ROOT / "docs"
@@ -38,9 +37,7 @@ def main() -> None:
                                         arg=count)  # fmt: skip
                 buyer.wait_for_selector(f"#kefu-messages {wait_for}")
             session = session_of(buyer)
-            headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
-            agent = requests.get(f"{stack.helpdesk_url}/conversations/{session}", headers=headers, timeout=10).json()
-            console = open_console(browser, stack, agent["live"]["agent"], height=820)
+            console = open_console(browser, stack, owner_of(stack, session), height=820)
             console.locator("#mine li", has_text=session).click()
             console.wait_for_selector("#transcript li.buyer")
             console.fill("#reply", "/sorry")

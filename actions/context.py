@@ -31,17 +31,14 @@ def sign_customer(sender_id: str, customer_id: str, secret: Optional[bytes] = No
 
 
 def verified_customer_id(tracker: Tracker) -> Optional[str]:
-    """The channel-verified buyer id of this conversation, from the newest signed message."""
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        claim = (event.get("metadata") or {}).get("kefu_verified")
-        if not isinstance(claim, dict):
-            continue
-        cid, sig = str(claim.get("customer_id", "")), str(claim.get("sig", ""))
-        if cid and hmac.compare_digest(sig, sign_customer(tracker.sender_id, cid)):
-            return cid
-    return None
+    """The channel-verified buyer id of the current message. Only the newest user message counts:
+    a message that came another way (say a REST call naming this conversation) proves nothing."""
+    latest = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None)
+    claim = ((latest or {}).get("metadata") or {}).get("kefu_verified")
+    if not isinstance(claim, dict):
+        return None
+    cid, sig = str(claim.get("customer_id", "")), str(claim.get("sig", ""))
+    return cid if cid and hmac.compare_digest(sig, sign_customer(tracker.sender_id, cid)) else None
 
 
 @dataclass

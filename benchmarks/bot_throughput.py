@@ -125,14 +125,7 @@ def main() -> None:
     results["stock_model_mb"] = stock_model.stat().st_size / 2**20
 
     print("starting both servers ...", flush=True)
-    stack = Stack(
-        model=kefu_model,
-        var_dir=work / "var",
-        rasa_port=free_port(),
-        action_port=free_port(),
-        carrier_port=free_port(),
-        redis_port=free_port(),
-    ).start(timeout=300)
+    stack = Stack.on_free_ports(model=kefu_model, var_dir=work / "var").start(timeout=300)
     stock_port = free_port()
     stock = subprocess.Popen(
         [

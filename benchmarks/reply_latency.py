@@ -21,7 +21,7 @@ from typing import Dict, List
 from playwright.sync_api import Page, sync_playwright
 
 from scripts.browser import launch, open_console, open_widget, owner_of, session_of
-from scripts.stack import ROOT, Stack, free_port
+from scripts.stack import ROOT, Stack
 
 OUT = ROOT / "benchmarks" / "out"
 WATCH = """() => {
@@ -64,8 +64,7 @@ def main() -> None:
     ap.add_argument("--replies", type=int, default=40)
     args = ap.parse_args()
     var = Path(tempfile.mkdtemp(prefix="kefu-latency-"))
-    stack = Stack(var_dir=var, rasa_port=free_port(), action_port=free_port(), carrier_port=free_port(),
-                  redis_port=free_port(), helpdesk_port=free_port()).start(timeout=240)  # fmt: skip
+    stack = Stack.on_free_ports(var_dir=var).start(timeout=240)
     results: Dict[str, Dict[str, float]] = {}
     try:
         with sync_playwright() as p:

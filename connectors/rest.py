@@ -2,7 +2,7 @@
 
 Stock RestInput answers a JSON array body with a 500 and accepts any sender or message type.
 Here a bad request gets a 4xx with a reason and nothing reaches the tracker:
-  413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string,
+  413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string (no ":"),
   message not a string, empty or over MAX_MESSAGE_CHARS. Control characters are removed.
 The URL stays /webhooks/rest/webhook.
 """
@@ -18,7 +18,8 @@ from sanic.request import Request
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_MESSAGE_CHARS = 10_000
-SENDER_RE = re.compile(r"^[\w.:@\-]{1,128}$")
+# no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
+SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -34,7 +35,7 @@ def check_body(request: Request) -> Optional[str]:
         return "body must be a JSON object"
     sender = body.get("sender", "default")
     if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        return "sender must be 1-128 letters, digits or . : @ _ -"
+        return "sender must be 1-128 letters, digits or . @ _ -"
     message = body.get("message")
     if not isinstance(message, str):
         return "message must be a string"

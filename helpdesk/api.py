@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any, Dict
+from urllib.parse import unquote
 
 import redis
 from sanic import Blueprint, Request
@@ -86,6 +87,12 @@ def _conversation_id(cid: str) -> str:
     if not CONVERSATION_ID.match(cid):
         raise ApiError(400, "bad_conversation_id", "invalid conversation id")
     return cid
+
+
+def path_conversation_id(raw: str) -> str:
+    """A conversation id from the URL path: sanic 21.12 hands path parameters over still percent-encoded
+    (a console's encodeURIComponent("marketplace:c-1") arrives as "marketplace%3Ac-1")."""
+    return _conversation_id(unquote(raw))
 
 
 def _agent(request: Request, data: Dict[str, Any]) -> str:
@@ -171,7 +178,7 @@ def _history(conversation_id: str) -> list[dict]:
 
 @bp.get("/conversations/<conversation_id>")
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
-    cid = _conversation_id(conversation_id)
+    cid = path_conversation_id(conversation_id)
     live = services.queue().get(cid)
     history = await asyncio.to_thread(_history, cid)
     if not live and not history:
@@ -209,7 +216,7 @@ async def enqueue(request: Request) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/claim")
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = _conversation_id(conversation_id), json_body(request)
+    cid, data = path_conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
     services.queue().claim(cid, agent_id)
     return json({"conversation_id": cid, "agent": agent_id})
@@ -218,7 +225,7 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/conversations/<conversation_id>/reply")
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     """The owner's message goes into the Rasa transcript first; then the reply timers stop."""
-    cid, data = _conversation_id(conversation_id), json_body(request)
+    cid, data = path_conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
     text = field(data, "text").strip()
     if not text or len(text) > MAX_TEXT:
@@ -237,7 +244,7 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/transfer")
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = _conversation_id(conversation_id), json_body(request)
+    cid, data = path_conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
     to_agent = field(data, "to_agent", AGENT_ID, required=False)
@@ -249,7 +256,7 @@ async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
 @bp.post("/conversations/<conversation_id>/resolve")
 async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     """Close the handoff; the bot resumes at once if Rasa answers, else the sweeper keeps trying."""
-    cid, data = _conversation_id(conversation_id), json_body(request)
+    cid, data = path_conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
     owner = q.resolve(cid, by, force=as_supervisor)

@@ -9,6 +9,7 @@ import re
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
@@ -18,7 +19,7 @@ from sqlalchemy import Column, Float, Integer, String, Text, or_, select
 from actions.repository import CustomerView
 from actions.settings import settings
 from helpdesk import accounts, keys, services, sessions
-from helpdesk.api import CONVERSATION_ID, ApiError, field, json_body
+from helpdesk.api import ApiError, field, json_body, path_conversation_id
 from helpdesk.rasa_client import agent_of
 from helpdesk.store import Base, Handoff
 
@@ -114,16 +115,11 @@ async def me(request: Request) -> HTTPResponse:
 
 
 # -- the conversation ----------------------------------------------------------------------
-def _cid(cid: str) -> str:
-    if not CONVERSATION_ID.match(cid):
-        raise ApiError(400, "bad_conversation_id", "invalid conversation id")
-    return cid
-
-
 @bp.get("/conversations/<conversation_id>/transcript")
 async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
     """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.kefu_agent)."""
-    tracker = await asyncio.to_thread(services.rasa().tracker, _cid(conversation_id))
+    cid = path_conversation_id(conversation_id)
+    tracker = await asyncio.to_thread(services.rasa().tracker, cid)
     turns: List[Dict[str, Any]] = []
     for e in tracker.get("events") or []:
         if e.get("event") == "user" and e.get("text"):
@@ -132,7 +128,17 @@ async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
             agent = agent_of(e)
             turns.append({"who": "agent" if agent else "bot", "agent": agent.get("id"), "text": e["text"],
                           "at": e.get("timestamp")})  # fmt: skip
-    return json({"conversation_id": conversation_id, "turns": turns, "paused": tracker.get("paused", False)})
+    failures, channel_state = await asyncio.to_thread(_delivery, cid)
+    return json({"conversation_id": cid, "turns": turns, "paused": tracker.get("paused", False),
+                 "delivery_failures": failures, "channel_state": channel_state})  # fmt: skip
+
+
+def _delivery(conversation_id: str) -> tuple[List[Dict[str, Any]], Dict[str, str]]:
+    """Messages the buyer's channel finally failed to deliver (newest first), and what a channel that reports
+    it knows of the buyer's side (a marketplace: read_up_to, closed_at, last_message_at, in ms)."""
+    r = services.queue().redis
+    failures = [jsonlib.loads(raw) for raw in r.lrange(keys.delivery_failed(conversation_id), 0, 49)]
+    return failures, r.hgetall(keys.channel_conversation(conversation_id)) if ":" in conversation_id else {}
 
 
 def _buyer(live: Dict[str, str]) -> Optional[CustomerView]:
@@ -166,14 +172,14 @@ def _customer_panel(cid: str) -> Dict[str, Any]:
 
 @bp.get("/conversations/<conversation_id>/customer")
 async def customer(request: Request, conversation_id: str) -> HTTPResponse:
-    return json(await asyncio.to_thread(_customer_panel, _cid(conversation_id)))
+    return json(await asyncio.to_thread(_customer_panel, path_conversation_id(conversation_id)))
 
 
 # -- internal notes ------------------------------------------------------------------------
 @bp.get("/conversations/<conversation_id>/notes")
 async def notes(request: Request, conversation_id: str) -> HTTPResponse:
     session_of(request)
-    cid = _cid(conversation_id)
+    cid = path_conversation_id(conversation_id)
 
     def load() -> List[Dict[str, Any]]:
         with services.sessions()() as session:
@@ -187,7 +193,7 @@ async def notes(request: Request, conversation_id: str) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/notes")
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
-    s, data, cid = session_of(request), json_body(request), _cid(conversation_id)
+    s, data, cid = session_of(request), json_body(request), path_conversation_id(conversation_id)
     text = field(data, "text").strip()
     if not text or len(text) > 4000:
         raise ApiError(400, "bad_text", "'text' must have 1 to 4000 characters")
@@ -235,7 +241,7 @@ async def save_quick_reply(request: Request) -> HTTPResponse:
 
 @bp.delete("/quick-replies/<shortcut>")
 async def delete_quick_reply(request: Request, shortcut: str) -> HTTPResponse:
-    s = session_of(request)
+    s, shortcut = session_of(request), unquote(shortcut)  # sanic leaves path parameters percent-encoded
 
     def delete() -> int:
         with services.sessions().begin() as session:
@@ -257,7 +263,7 @@ def fill(template: str, values: Dict[str, str]) -> str:
 @bp.post("/conversations/<conversation_id>/quick-reply")
 async def quick_reply_text(request: Request, conversation_id: str) -> HTTPResponse:
     """The quick reply, in the buyer's language, with the conversation's values filled in."""
-    s, data, cid = session_of(request), json_body(request), _cid(conversation_id)
+    s, data, cid = session_of(request), json_body(request), path_conversation_id(conversation_id)
     shortcut = field(data, "shortcut", SHORTCUT)
     library = {r["shortcut"]: r for r in await asyncio.to_thread(_library, s.agent)}
     if shortcut not in library:

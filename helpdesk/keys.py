@@ -20,6 +20,8 @@ scripts (helpdesk/lua/) may touch any of them. common.lua builds the same names.
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
 {kefu}:lock:{name}        string  short leases (the event copier, the rebuild)
 {kefu}:session:{token}    hash    a console login (agent, role, csrf); expires after 8 h idle
+{kefu}:delivery_failed:{id} list  messages a channel finally failed to deliver to the buyer (newest first, 50)
+{kefu}:{channel}:conv:{c}  hash    a channel's own state of conversation "{channel}:{c}" (a marketplace's read mark)
 """
 
 PREFIX = "{kefu}"
@@ -48,3 +50,13 @@ def chats(agent_id: str) -> str:
 
 def lock(name: str) -> str:
     return f"{PREFIX}:lock:{name}"
+
+
+def delivery_failed(conversation_id: str) -> str:
+    return f"{PREFIX}:delivery_failed:{conversation_id}"
+
+
+def channel_conversation(conversation_id: str) -> str:
+    """What a channel keeps about conversation "<channel>:<its id>" (connectors/marketplace/inbox.py)."""
+    channel, _, own_id = conversation_id.partition(":")
+    return f"{PREFIX}:{channel}:conv:{own_id}"

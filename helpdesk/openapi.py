@@ -169,7 +169,11 @@ SPEC: Dict[str, Any] = {
         },
         "/conversations/{conversation_id}/transcript": {
             "get": {
-                **_op("The whole transcript from Rasa: buyer, bot and agent turns", errors="400 401 502"),
+                **_op(
+                    "The whole transcript from Rasa (buyer, bot and agent turns), the messages the channel finally "
+                    "failed to deliver, and the channel's state of the chat (a marketplace's read mark)",
+                    errors="400 401 502",
+                ),
                 "parameters": [_param("conversation_id")],
             }
         },

@@ -48,7 +48,8 @@ class RasaClient:
         return r.json()
 
     def _conversation(self, conversation_id: str) -> str:
-        return f"/conversations/{quote(conversation_id, safe='')}"
+        # Rasa's sanic does not decode path parameters, so ":" and "@" (legal in a path) must stay as they are
+        return f"/conversations/{quote(conversation_id, safe=':@')}"
 
     def resume(self, conversation_id: str) -> List[Dict[str, Any]]:
         """Run action_handoff_resolved: the bot resumes, says it is back and asks for a rating."""

@@ -12,15 +12,14 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 from scripts.browser import launch, open_console, open_widget, owner_of, session_of
-from scripts.stack import ROOT, Stack, free_port
+from scripts.stack import ROOT, Stack
 
 DOCS = ROOT / "docs"
 
 
 def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="kefu-shots-"))
-    stack = Stack(var_dir=var, rasa_port=free_port(), action_port=free_port(), carrier_port=free_port(),
-                  redis_port=free_port(), helpdesk_port=free_port()).start(timeout=240)  # fmt: skip
+    stack = Stack.on_free_ports(var_dir=var).start(timeout=240)
     try:
         with sync_playwright() as p:
             browser = launch(p)

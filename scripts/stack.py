@@ -53,6 +53,7 @@ class Stack:
     carrier_port: int = 5056
     redis_port: int = 6380
     helpdesk_port: int = 5057
+    marketplace_port: int = 5058  # the fake marketplace
     keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
     agent_password: str = "kefu-demo"  # every demo agent's console password
     database_url: Optional[str] = None
@@ -62,7 +63,16 @@ class Stack:
     # Rasa's HTTP API can rewrite any conversation (e.g. set slots), so it always needs a token
     rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_hex(16))
     helpdesk_token: str = field(default_factory=lambda: os.environ.get("KEFU_HELPDESK_TOKEN") or secrets.token_hex(16))
+    # the fake marketplace signs with the one and accepts replies with the other
+    marketplace_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
     procs: List[subprocess.Popen] = field(default_factory=list)
+
+    @classmethod
+    def on_free_ports(cls, **kwargs) -> "Stack":
+        """A stack beside a running demo (tests, benchmarks): every service on a free port."""
+        names = ("rasa", "action", "carrier", "redis", "helpdesk", "marketplace")
+        return cls(**{**{f"{n}_port": free_port() for n in names}, **kwargs})
 
     @property
     def rasa_url(self) -> str:
@@ -71,6 +81,10 @@ class Stack:
     @property
     def helpdesk_url(self) -> str:
         return f"http://127.0.0.1:{self.helpdesk_port}"
+
+    @property
+    def marketplace_url(self) -> str:
+        return f"http://127.0.0.1:{self.marketplace_port}"
 
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)
@@ -82,6 +96,9 @@ class Stack:
             RASA_URL=self.rasa_url,
             RASA_TOKEN=self.rasa_token,
             KEFU_HELPDESK_TOKEN=self.helpdesk_token,
+            MARKETPLACE_API_URL=self.marketplace_url,
+            MARKETPLACE_APP_SECRET=self.marketplace_secret,
+            MARKETPLACE_ACCESS_TOKEN=self.marketplace_token,
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
@@ -159,8 +176,14 @@ class Stack:
             "helpdesk",
             [py, "-m", "helpdesk.service", "--port", str(self.helpdesk_port), "--keep-online", self.keep_online],
         )
+        webhook = f"{self.rasa_url}/webhooks/marketplace/webhook"
+        marketplace = self._spawn(
+            "marketplace",
+            [py, "-m", "fake_marketplace.service", "--port", str(self.marketplace_port), "--webhook-url", webhook],
+        )
         try:
             wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, carrier)
+            wait_http(f"{self.marketplace_url}/health", 30, marketplace)
             wait_http(f"{self.helpdesk_url}/health", 60, helpdesk)
             wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, actions)
             wait_http(f"{self.rasa_url}/status", timeout, rasa)
@@ -185,8 +208,9 @@ def main() -> None:
     stack = Stack().start()
     print(
         f"""
-kefu is running. Open these two in two browser windows and play both sides of a handoff:
+kefu is running. Open a buyer's page and the console in two browser windows and play both sides of a handoff:
   Shop page + chat widget: {stack.rasa_url}/webhooks/webchat/
+  Marketplace buyer chat:  {stack.marketplace_url}/   (a fake marketplace: signed webhooks in, its API out)
   Agent console:           {stack.helpdesk_url}/console
       log in as amy (supervisor), ben or chen, password {stack.agent_password}
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook

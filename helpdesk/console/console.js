@@ -80,6 +80,7 @@ function connectLive() {
     if (event.kind === "ping") return;
     if (event.kind === "assigned" && event.agent === state.me.agent) notify();
     if (event.kind === "reminded" && event.agent === state.me.agent) document.title = "⏰ reply waiting · kefu";
+    if (event.kind === "delivery_failed" && event.agent === state.me.agent) document.title = "⚠ not delivered · kefu";
     scheduleRefresh(event.conversation_id);
   };
 }
@@ -178,11 +179,22 @@ async function openConversation(cid) {
     api("GET", `/conversations/${encodeURIComponent(cid)}/transcript`),
     api("GET", `/conversations/${encodeURIComponent(cid)}/customer`),
   ]);
-  $("transcript").replaceChildren(...transcript.turns.map((t) => {
+  const turns = transcript.turns.map((t) => {
     const li = el("li", t.who);
     li.append(el("span", "who", t.who === "agent" ? `agent ${t.agent}` : t.who), el("span", "text", t.text));
     return li;
-  }));
+  });
+  for (const f of [...transcript.delivery_failures].reverse()) {  // the buyer never got these: say so
+    const li = el("li", "undelivered");
+    li.append(el("span", "who", "not delivered · 未送达"), el("span", "text", f.text), el("span", "who", f.reason));
+    turns.push(li);
+  }
+  const seen = Number(transcript.channel_state.read_up_to || 0);
+  if (seen) turns.push(el("li", "status", `read by the buyer · 买家已读 ${new Date(seen).toLocaleTimeString()}`));
+  if (Number(transcript.channel_state.closed_at || 0) > Number(transcript.channel_state.last_message_at || 0)) {
+    turns.push(el("li", "status", "the buyer closed the chat on the marketplace · 买家已关闭会话"));
+  }
+  $("transcript").replaceChildren(...turns);
   $("transcript").scrollTop = $("transcript").scrollHeight;
   const profile = customer.known
     ? [["name", customer.name], ["email", customer.email], ["phone", customer.phone], ["VIP", customer.vip ? "yes" : "no"]]

@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 
 from actions.context import sign_customer
 from actions.order_info import ActionOrderInfo
-from tests.actions.trackers import ent, responses, run, tracker
+from tests.actions.trackers import ent, responses, run, tracker, user_event
 
 LILY = {"email": "lily.chen@example.com", "phone": "13812345678"}
 
@@ -101,6 +101,16 @@ async def test_verified_channel_customer_needs_no_email(action_env):
     t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, metadata=meta, sender_id="buyer-9")
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_order_delivered"]
+
+
+async def test_only_the_current_message_proves_the_buyer(action_env):
+    # a signed marketplace message earlier in the conversation, then a message that came another way
+    meta = {"kefu_verified": {"customer_id": "mkt-buyer-1001", "sig": sign_customer("buyer-9", "mkt-buyer-1001")}}
+    earlier = user_event("hi", "greet", None, meta)
+    t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, history=[earlier],
+                sender_id="buyer-9")  # fmt: skip
+    msgs, _ = await run(ActionOrderInfo(), t)
+    assert responses(msgs) == ["utter_ask_contact"]
 
 
 async def test_forged_channel_claim_is_ignored(action_env):

@@ -9,7 +9,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from scripts.browser import launch
-from scripts.stack import ROOT, Stack, free_port
+from scripts.stack import ROOT, Stack
 from tests.shop_files import write_shop
 
 
@@ -24,16 +24,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         for agent in raw["helpdesk"]["agents"]:
             agent["capacity"] = 50
 
-    s = Stack(
-        shop_config=write_shop(var, roomy),
-        model=model,
-        var_dir=var,
-        rasa_port=free_port(),
-        action_port=free_port(),
-        carrier_port=free_port(),
-        redis_port=free_port(),
-        helpdesk_port=free_port(),
-    )
+    s = Stack.on_free_ports(shop_config=write_shop(var, roomy), model=model, var_dir=var)
     s.start(timeout=240)
     yield s
     s.stop()

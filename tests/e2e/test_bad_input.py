@@ -25,6 +25,7 @@ def post(stack, **kwargs):
         ({"sender": {"x": 1}, "message": "hi"}, "sender"),
         ({"sender": "bad5", "message": "x" * 10_001}, "longer"),
         ({"sender": "bad6", "message": "hi", "metadata": "nope"}, "metadata"),
+        ({"sender": "marketplace:c-mkt-buyer-1001", "message": "hi"}, "sender"),  # another channel's conversation
     ],
 )
 def test_malformed_requests_get_a_4xx_with_a_reason(stack, body, reason):

@@ -109,6 +109,13 @@ def test_quick_replies_public_and_personal_filled_in_the_buyers_language(hd):
     assert ben.post("/conversations/zh-1/quick-reply", {"shortcut": "nope"}).status_code == 404
     assert ben.http.delete(hd.url + "/quick-replies/hello", timeout=5).status_code == 200
     assert ben.http.delete(hd.url + "/quick-replies/hello", timeout=5).status_code == 404
+    # a Chinese shortcut arrives percent-encoded in the URL, as the console sends it
+    assert ben.post("/quick-replies", {"shortcut": "退货", "zh": "退货请在7天内申请"}).status_code == 200
+    assert ben.http.delete(hd.url + "/quick-replies/%E9%80%80%E8%B4%A7", timeout=5).status_code == 200
+    # so does a channel-prefixed conversation id
+    queue_chat(hd, "marketplace:c-7", language="en")
+    assert ben.get("/conversations/marketplace%3Ac-7/customer").status_code == 200
+    assert hd.get("/conversations/marketplace%3Ac-7").json()["live"]["conversation_id"] == "marketplace:c-7"
 
 
 def test_fill_replaces_only_the_known_variables():

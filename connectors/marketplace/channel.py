@@ -1,0 +1,226 @@
+"""The marketplace channel: signed webhook events in, REST messages out (wire format in wire.py).
+
+    POST /webhooks/marketplace/webhook   an event from the marketplace
+    GET  /webhooks/marketplace/          health: configured or not, messages waiting to be sent
+
+Each call is checked in this order, and refused with {"error": reason}:
+  413 body over MAX_BODY_BYTES; 401 signature or timestamp missing, wrong or older than 5 minutes;
+  400 not an event (the reason says which field); 403 signed but for another shop;
+  409 the same event is being handled by another delivery right now (Retry-After; the marketplace redelivers);
+  500 the bot could not take it now (nothing was kept, so the redelivery is handled in full).
+An event id handled before gets 200 {"status": "duplicate"} and nothing happens. Events of a type we do
+not know get 200 {"status": "ignored"}, so a marketplace adding types does not disable the webhook.
+
+The buyer's marketplace id is signed into the message metadata (actions.context.sign_customer): it is the
+shop customer's channel_id, so order ownership counts as proven here. The conversation's Rasa id is
+"<channel name>:<conversation id>", which the REST channel refuses as a sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from functools import cached_property
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+import redis
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from actions.context import sign_customer
+from actions.settings import settings
+from connectors.marketplace.inbox import Inbox
+from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender, parse_policy
+from connectors.marketplace.wire import WIRE, BadEvent, Event, Wire
+from connectors.rest import CONTROL_RE
+from helpdesk.rasa_client import AGENT_KEY
+from helpdesk.redis_conn import connect
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+
+
+class MarketplaceOutput(OutputChannel):
+    """Puts the bot's and the agents' messages in the outbox; the Sender delivers them."""
+
+    def __init__(self, channel: "MarketplaceInput", reply_to: Optional[str] = None) -> None:
+        self.channel = channel
+        self.reply_to = reply_to  # the buyer's message this answers (None for an agent's message)
+
+    @classmethod
+    def name(cls) -> Text:
+        return "marketplace"
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        conversation = self.channel.conversation_of(recipient_id)
+        agent = message.get(AGENT_KEY) or {}
+        body = {
+            "text": message.get("text") or "",
+            "buttons": [{"title": b.get("title"), "payload": b.get("payload")} for b in message.get("buttons") or []],
+            "reply_to": self.reply_to,
+            "sender": {"type": "agent", "id": agent.get("id"), "name": agent.get("name")} if agent else {"type": "bot"},
+        }
+        if not body["text"] and not body["buttons"]:
+            return  # images and custom payloads: the bot sends none on this channel
+        # raising here fails the whole turn (nothing is saved), so the marketplace's redelivery redoes it
+        await asyncio.to_thread(self.channel.outbox.push, conversation, recipient_id, body)
+        if self.channel.sender is not None:
+            self.channel.sender.wake.set()
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
+
+
+class MarketplaceInput(InputChannel):
+    wire: Wire = WIRE  # a second marketplace: a subclass with its own name() and Wire
+
+    @classmethod
+    def name(cls) -> Text:
+        return "marketplace"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        creds = dict(credentials or {})
+        env = cls.name().upper()
+        return cls(
+            shop_id=str(creds.get("shop_id") or ""),
+            api_url=os.environ.get(f"{env}_API_URL") or str(creds.get("api_url") or ""),
+            app_secret=os.environ.get(f"{env}_APP_SECRET", ""),  # secrets only from the environment
+            access_token=os.environ.get(f"{env}_ACCESS_TOKEN", ""),
+            dedup_window_s=int(creds.get("dedup_window_s") or 86400),
+            policy=parse_policy(creds.get("retry")),
+        )
+
+    def __init__(self, shop_id: str, api_url: str, app_secret: str, access_token: str,
+                 dedup_window_s: int = 86400, policy: Optional[RetryPolicy] = None) -> None:  # fmt: skip
+        self.shop_id, self.api_url, self.access_token = shop_id, api_url, access_token
+        self.secret = app_secret.encode()
+        self.dedup_window_s = dedup_window_s
+        self.policy = policy or RetryPolicy()
+        self.sender: Optional[Sender] = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.shop_id and self.api_url and self.secret and self.access_token)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return connect(settings().redis_url)
+
+    @cached_property
+    def inbox(self) -> Inbox:
+        return Inbox(self.redis, self.name(), self.dedup_window_s)
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.redis, self.name())
+
+    def sender_id(self, conversation: str) -> str:
+        return f"{self.name()}:{conversation}"
+
+    def conversation_of(self, sender_id: str) -> str:
+        prefix = f"{self.name()}:"
+        if not sender_id.startswith(prefix):
+            raise ValueError(f"{sender_id} is not a {self.name()} conversation")
+        return sender_id[len(prefix) :]
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """For messages not answering a webhook (an agent's reply): the conversation comes from the recipient."""
+        return MarketplaceOutput(self)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @bp.listener("after_server_start")
+        async def start_sender(app: Any, _: Any) -> None:
+            if not self.configured:
+                env = self.name().upper()
+                log.warning("%s channel not configured (shop_id, api_url, %s_APP_SECRET, %s_ACCESS_TOKEN): "
+                            "its webhook answers 503", self.name(), env, env)  # fmt: skip
+                return
+            self.sender = Sender(self.outbox, self.wire, self.api_url, self.shop_id, self.access_token, self.policy)
+            app.ctx.marketplace_sender_task = asyncio.get_running_loop().create_task(self.sender.run())
+
+        @bp.listener("before_server_stop")
+        async def stop_sender(app: Any, _: Any) -> None:
+            task = getattr(app.ctx, "marketplace_sender_task", None)
+            if task is not None:
+                task.cancel()
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> response.HTTPResponse:
+            waiting = await asyncio.to_thread(self.outbox.pending) if self.configured else 0
+            return response.json({"status": "ok" if self.configured else "not configured", "sending": waiting})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> response.HTTPResponse:
+            status, body = await self.receive(request, on_new_message)
+            headers = {"Retry-After": "5"} if status == 409 else None
+            return response.json(body, status=status, headers=headers)
+
+        return bp
+
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple:
+        if not self.configured:
+            return 503, {"error": "channel not configured"}
+        raw = request.body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            return 413, {"error": f"body over {MAX_BODY_BYTES} bytes"}
+        refusal = self.wire.check_signature(self.secret, request.headers, raw, time.time())
+        if refusal:
+            return 401, {"error": refusal}
+        try:
+            event = self.wire.parse_event(raw)
+        except BadEvent as exc:
+            return 400, {"error": str(exc)}
+        if event.shop_id != self.shop_id:
+            return 403, {"error": "event for another shop"}
+        inbox = self.inbox
+        try:
+            state = await asyncio.to_thread(inbox.begin, event.event_id)
+        except (redis.RedisError, OSError) as exc:
+            log.error("marketplace inbox unreachable: %s", exc)
+            return 503, {"error": "temporarily unavailable"}
+        if state == "duplicate":
+            return 200, {"status": "duplicate"}
+        if state == "busy":
+            return 409, {"error": "this event is being handled; deliver it again later"}
+        try:
+            status = await self.handle(event, inbox, on_new_message)
+        except Exception:  # noqa: BLE001 - any failure: give the event back for the redelivery, no internals out
+            log.exception("marketplace event %s failed", event.event_id)
+            await asyncio.to_thread(inbox.abandon, event.event_id)
+            return 500, {"error": "could not handle the event now; deliver it again"}
+        await asyncio.to_thread(inbox.done, event.event_id)
+        return 200, {"status": status}
+
+    async def handle(self, event: Event, inbox: Inbox, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        conv, buyer = event.conversation_id, event.buyer_id
+        if event.type == "read":
+            await asyncio.to_thread(inbox.raise_mark, conv, "read_up_to", event.read_up_to, buyer)
+            return "ok"
+        if event.type == "conversation_closed":
+            # recorded for the console; a message sent before the close but delivered after it is still answered
+            await asyncio.to_thread(inbox.raise_mark, conv, "closed_at", event.created_at, buyer)
+            return "ok"
+        if event.type != "message":
+            return "ignored"
+        newest_before = await asyncio.to_thread(inbox.raise_mark, conv, "last_message_at", event.created_at, buyer)
+        sender_id = self.sender_id(conv)
+        metadata = {
+            self.name(): {
+                "event_id": event.event_id,
+                "message_id": event.message_id,
+                "buyer_id": buyer,
+                "created_at": event.created_at,
+                "late": event.created_at < newest_before,
+            },  # fmt: skip
+            "kefu_verified": {"customer_id": buyer, "sig": sign_customer(sender_id, buyer)},
+        }
+        text = CONTROL_RE.sub("", event.text).strip() or event.text
+        output = MarketplaceOutput(self, reply_to=event.message_id)
+        await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
+        return "ok"

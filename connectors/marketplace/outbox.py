@@ -1,0 +1,239 @@
+"""Our messages to marketplace buyers: a durable outbox in Redis and the sender that drains it.
+
+    {kefu}:<channel>:out:q:<conversation>   list   message ids of one conversation, oldest first
+    {kefu}:<channel>:out:msg:<message id>   hash   conversation, sender_id, body (JSON), attempts
+    {kefu}:<channel>:out:due                zset   conversation -> when its oldest message may be tried (ms)
+
+Only the oldest message of a conversation is ever in flight, so a buyer gets replies in order even
+while one is being retried. Claiming a conversation leases it (its due time moves past the lease),
+so several processes can send without sending one message twice; a process that dies mid-send loses
+its lease and the message is tried again with the same idempotency key, which the marketplace uses to
+drop the second copy. 5xx, 408, 429, timeouts and refused connections are retried with exponential
+backoff; other 4xx and the last failed try end in a delivery failure: logged, kept under
+keys.delivery_failed and published to the consoles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Set
+
+import aiohttp
+import redis
+
+from connectors.marketplace.wire import Wire
+from helpdesk import keys
+
+log = logging.getLogger(__name__)
+
+PUSH = """
+redis.call('HSET', KEYS[1], 'conversation', ARGV[2], 'sender_id', ARGV[3], 'body', ARGV[4], 'attempts', 0)
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[2])
+return 1
+"""
+
+# KEYS[1] due; ARGV now, lease ms, limit, key prefix. Each row: conversation, message id, sender_id, body, attempts.
+CLAIM = """
+local rows = {}
+local now = tonumber(ARGV[1])
+for _, conv in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+  local head = redis.call('LINDEX', ARGV[4] .. ':q:' .. conv, 0)
+  if head then
+    redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), conv)
+    local m = redis.call('HMGET', ARGV[4] .. ':msg:' .. head, 'sender_id', 'body', 'attempts')
+    table.insert(rows, {conv, head, m[1] or '', m[2] or '{}', m[3] or '0'})
+  else
+    redis.call('ZREM', KEYS[1], conv)
+  end
+end
+return rows
+"""
+
+# KEYS[1] due; ARGV key prefix, conversation, message id, now, then for a failure: failed key, record, live channel,
+# live event. Removes the message if it is still the head; schedules the conversation's next one.
+FINISH = """
+local q = ARGV[1] .. ':q:' .. ARGV[2]
+if redis.call('LINDEX', q, 0) ~= ARGV[3] then return 0 end
+redis.call('LPOP', q)
+redis.call('DEL', ARGV[1] .. ':msg:' .. ARGV[3])
+if redis.call('LLEN', q) > 0 then
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+else
+  redis.call('ZREM', KEYS[1], ARGV[2])
+end
+if ARGV[5] then
+  redis.call('LPUSH', ARGV[5], ARGV[6])
+  redis.call('LTRIM', ARGV[5], 0, 49)
+  redis.call('PUBLISH', ARGV[7], ARGV[8])
+end
+return 1
+"""
+
+# KEYS[1] due; ARGV key prefix, conversation, message id, when to try again (ms).
+RETRY = """
+if redis.call('LINDEX', ARGV[1] .. ':q:' .. ARGV[2], 0) ~= ARGV[3] then return -1 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[4]), ARGV[2])
+return redis.call('HINCRBY', ARGV[1] .. ':msg:' .. ARGV[3], 'attempts', 1)
+"""
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Claim:
+    conversation: str  # the marketplace's conversation id
+    message_id: str  # also the idempotency key
+    sender_id: str  # the Rasa conversation (and helpdesk) id
+    body: Dict[str, Any]
+    attempts: int  # failed tries so far
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # tries in all before a delivery failure
+    first_delay_s: float = 1.0  # then doubled each time, with +-20 % jitter
+    max_delay_s: float = 60.0
+    timeout_s: float = 5.0  # one HTTP call
+    lease_s: float = 30.0  # a claimed conversation is someone's for this long
+
+    def delay_s(self, failed_tries: int) -> float:
+        base = min(self.max_delay_s, self.first_delay_s * 2 ** max(0, failed_tries - 1))
+        return base * random.uniform(0.8, 1.2)
+
+
+class Outbox:
+    def __init__(self, client: redis.Redis, channel: str) -> None:
+        self.redis = client
+        self.channel = channel
+        self.prefix = f"{keys.PREFIX}:{channel}:out"
+        self.due = f"{self.prefix}:due"
+        self._push = client.register_script(PUSH)
+        self._claim = client.register_script(CLAIM)
+        self._finish = client.register_script(FINISH)
+        self._retry = client.register_script(RETRY)
+
+    def push(self, conversation: str, sender_id: str, body: Dict[str, Any]) -> str:
+        mid = uuid.uuid4().hex
+        data = json.dumps(body, ensure_ascii=False)
+        self._push(
+            keys=[f"{self.prefix}:msg:{mid}", f"{self.prefix}:q:{conversation}", self.due],
+            args=[mid, conversation, sender_id, data, now_ms()],
+        )
+        return mid
+
+    def claim(self, limit: int, lease_s: float) -> List[Claim]:
+        rows = self._claim(keys=[self.due], args=[now_ms(), int(lease_s * 1000), limit, self.prefix])
+        return [Claim(c, m, s, json.loads(b), int(a)) for c, m, s, b, a in rows]
+
+    def sent(self, claim: Claim) -> bool:
+        return bool(self._finish(keys=[self.due], args=[self.prefix, claim.conversation, claim.message_id, now_ms()]))
+
+    def retry(self, claim: Claim, delay_s: float) -> None:
+        due = now_ms() + int(delay_s * 1000)
+        self._retry(keys=[self.due], args=[self.prefix, claim.conversation, claim.message_id, due])
+
+    def failed(self, claim: Claim, reason: str) -> bool:
+        sender = claim.body.get("sender") or {}
+        record = {"text": claim.body.get("text", ""), "reason": reason, "at": time.time(), "channel": self.channel,
+                  "agent": sender.get("id", ""), "attempts": claim.attempts + 1}  # fmt: skip
+        live = {"kind": "delivery_failed", "conversation_id": claim.sender_id, "agent": sender.get("id", "")}
+        args = [self.prefix, claim.conversation, claim.message_id, now_ms(), keys.delivery_failed(claim.sender_id),
+                json.dumps(record, ensure_ascii=False), keys.LIVE, json.dumps(live)]  # fmt: skip
+        return bool(self._finish(keys=[self.due], args=args))
+
+    def pending(self) -> int:
+        """Conversations with messages still to send (for tests and health)."""
+        return self.redis.zcard(self.due)
+
+
+class Sender:
+    """Drains the outbox: up to max_inflight conversations at once, each one message at a time."""
+
+    def __init__(self, outbox: Outbox, wire: Wire, api_url: str, shop_id: str, access_token: str,
+                 policy: RetryPolicy, max_inflight: int = 32, poll_s: float = 0.5) -> None:  # fmt: skip
+        self.outbox, self.wire, self.policy = outbox, wire, policy
+        self.api_url, self.shop_id, self.access_token = api_url, shop_id, access_token
+        self.max_inflight, self.poll_s = max_inflight, poll_s
+        self.wake = asyncio.Event()
+        self.inflight: Set[asyncio.Task] = set()
+
+    async def run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while True:
+                room = self.max_inflight - len(self.inflight)
+                claims: List[Claim] = []
+                if room > 0:
+                    try:
+                        claims = await asyncio.to_thread(self.outbox.claim, room, self.policy.lease_s)
+                    except (redis.RedisError, OSError) as exc:
+                        log.error("marketplace outbox unreachable: %s", exc)
+                for claim in claims:
+                    task = asyncio.create_task(self._deliver(http, claim))
+                    self.inflight.add(task)
+                    task.add_done_callback(self._done)
+                if not claims:
+                    self.wake.clear()
+                    try:
+                        await asyncio.wait_for(self.wake.wait(), self.poll_s)
+                    except asyncio.TimeoutError:
+                        pass
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.inflight.discard(task)
+        self.wake.set()  # the conversation may have a next message, and there is room again
+
+    async def _deliver(self, http: aiohttp.ClientSession, claim: Claim) -> None:
+        url, body = self.wire.outbound_request(self.api_url, self.shop_id, claim.conversation, claim.body)
+        headers = self.wire.auth_headers(self.access_token, claim.message_id)
+        try:
+            async with http.post(url, json=body, headers=headers) as r:
+                status, detail = r.status, (await r.text())[:200]
+        except asyncio.TimeoutError:
+            status, detail = 0, f"no answer within {self.policy.timeout_s:g} s"
+        except aiohttp.ClientError as exc:
+            status, detail = 0, exc.__class__.__name__
+        try:
+            await asyncio.to_thread(self._settle, claim, status, detail)
+        except (redis.RedisError, OSError) as exc:  # the lease runs out and the message is tried again
+            log.error("marketplace outbox unreachable after sending %s: %s", claim.message_id, exc)
+
+    def _settle(self, claim: Claim, status: int, detail: str) -> None:
+        if 200 <= status < 300:
+            self.outbox.sent(claim)
+            return
+        reason = f"HTTP {status}: {detail}" if status else detail
+        retryable = status == 0 or status >= 500 or status in (408, 425, 429)
+        if retryable and claim.attempts + 1 < self.policy.attempts:
+            delay = self.policy.delay_s(claim.attempts + 1)
+            log.warning("marketplace send to %s failed (%s), try %d again in %.1f s",
+                        claim.conversation, reason, claim.attempts + 2, delay)  # fmt: skip
+            self.outbox.retry(claim, delay)
+            return
+        if retryable:
+            reason = f"gave up after {claim.attempts + 1} tries: {reason}"
+        log.error("marketplace message to %s not delivered: %s", claim.conversation, reason)
+        self.outbox.failed(claim, reason)
+
+
+def failures(client: redis.Redis, sender_id: str) -> List[Dict[str, Any]]:
+    """The messages finally not delivered in one conversation, newest first."""
+    return [json.loads(raw) for raw in client.lrange(keys.delivery_failed(sender_id), 0, 49)]
+
+
+def parse_policy(raw: Optional[Dict[str, Any]]) -> RetryPolicy:
+    raw = raw or {}
+    fields = RetryPolicy.__dataclass_fields__
+    unknown = set(raw) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown retry settings: {', '.join(sorted(unknown))}")
+    return RetryPolicy(**{k: type(getattr(RetryPolicy(), k))(v) for k, v in raw.items()})

@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff bench-reply lock clean
+.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ bench-handoff: install  ## benchmarks/handoff.py: assignments/s, enqueue -> assi
 
 bench-reply: install browser $(MODEL)  ## benchmarks/reply_latency.py: agent reply, console Send -> buyer's widget
 	$(PY) -m benchmarks.reply_latency
+
+bench-marketplace: install $(MODEL)  ## benchmarks/marketplace.py: webhook -> bot reply at the marketplace, vs REST
+	$(PY) -m benchmarks.marketplace
 
 lock:  ## re-pin requirements.lock from requirements.in
 	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --all | grep -v "^pip==" > requirements.lock

@@ -57,6 +57,7 @@ class Marketplace:
         self.threads: Dict[str, List[Dict[str, Any]]] = defaultdict(list)  # conversation -> messages both ways
         self.replies_by_key: Dict[str, Dict[str, Any]] = {}
         self.stats: Counter = Counter()
+        self.sent_at: Dict[str, float] = {}  # buyer message id -> first delivery attempt
 
     def event(self, item: Dict[str, Any]) -> Dict[str, Any]:
         """A full webhook event from a test's short form."""
@@ -80,6 +81,8 @@ class Marketplace:
         """Sign and POST one event until the shop answers 2xx (a fresh timestamp and signature each try)."""
         body = WIRE.event_body(event)
         answers: List[int] = []
+        if event["type"] == "message":  # when the platform first sends it, for latency measurements
+            self.sent_at.setdefault(event["message"]["id"], time.time())
         for attempt in range(DELIVERY_TRIES):
             headers = WIRE.signed_headers(self.secret, body, time.time())
             try:
@@ -175,7 +178,9 @@ def create_app(market: Marketplace, name: str = "fake_marketplace") -> Sanic:
 
     @app.get("/_conversations/<conversation>")
     async def thread(_: Request, conversation: str) -> response.HTTPResponse:
-        return response.json({"conversation_id": conversation, "messages": market.threads.get(conversation, [])})
+        messages = [{**m, "sent_at": market.sent_at.get(m.get("message_id", ""))} if m["from"] == "buyer" else m
+                    for m in market.threads.get(conversation, [])]  # fmt: skip
+        return response.json({"conversation_id": conversation, "messages": messages})
 
     @app.get("/_stats")
     async def stats(_: Request) -> response.HTTPResponse:

@@ -68,7 +68,7 @@ class MarketplaceOutput(OutputChannel):
         # raising here fails the whole turn (nothing is saved), so the marketplace's redelivery redoes it
         await asyncio.to_thread(self.channel.outbox.push, conversation, recipient_id, body)
         if self.channel.sender is not None:
-            self.channel.sender.wake.set()
+            self.channel.sender.poke()
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -142,13 +142,12 @@ class MarketplaceInput(InputChannel):
                             "its webhook answers 503", self.name(), env, env)  # fmt: skip
                 return
             self.sender = Sender(self.outbox, self.wire, self.api_url, self.shop_id, self.access_token, self.policy)
-            app.ctx.marketplace_sender_task = asyncio.get_running_loop().create_task(self.sender.run())
+            self.sender.start_thread()
 
         @bp.listener("before_server_stop")
         async def stop_sender(app: Any, _: Any) -> None:
-            task = getattr(app.ctx, "marketplace_sender_task", None)
-            if task is not None:
-                task.cancel()
+            if self.sender is not None:
+                self.sender.stop()
 
         @bp.route("/", methods=["GET"])
         async def health(_: Request) -> response.HTTPResponse:
@@ -194,7 +193,10 @@ class MarketplaceInput(InputChannel):
             log.exception("marketplace event %s failed", event.event_id)
             await asyncio.to_thread(inbox.abandon, event.event_id)
             return 500, {"error": "could not handle the event now; deliver it again"}
-        await asyncio.to_thread(inbox.done, event.event_id)
+        try:
+            await asyncio.to_thread(inbox.done, event.event_id)
+        except (redis.RedisError, OSError) as exc:  # handled all the same; a redelivery meets "busy" for a while
+            log.error("marketplace event %s handled but not marked done: %s", event.event_id, exc)
         return 200, {"status": status}
 
     async def handle(self, event: Event, inbox: Inbox, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -156,7 +157,10 @@ class Outbox:
 
 
 class Sender:
-    """Drains the outbox: up to max_inflight conversations at once, each one message at a time."""
+    """Drains the outbox: up to max_inflight conversations at once, each one message at a time.
+
+    In the Rasa server it runs on a thread of its own (start_thread): the bot's turns run the model on
+    the server's event loop, and a sender sharing that loop would wait behind every one of them."""
 
     def __init__(self, outbox: Outbox, wire: Wire, api_url: str, shop_id: str, access_token: str,
                  policy: RetryPolicy, max_inflight: int = 32, poll_s: float = 0.5) -> None:  # fmt: skip
@@ -165,11 +169,42 @@ class Sender:
         self.max_inflight, self.poll_s = max_inflight, poll_s
         self.wake = asyncio.Event()
         self.inflight: Set[asyncio.Task] = set()
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._task: Optional[asyncio.Task] = None
+
+    def start_thread(self) -> threading.Thread:
+        started = threading.Event()
+
+        async def main() -> None:
+            self.loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
+            started.set()
+            await self.run()
+
+        def target() -> None:
+            try:
+                asyncio.run(main())
+            except asyncio.CancelledError:
+                pass
+
+        thread = threading.Thread(target=target, name="marketplace-sender", daemon=True)
+        thread.start()
+        started.wait(10)
+        return thread
+
+    def poke(self) -> None:
+        """Something was pushed: look now, not at the next poll (callable from any thread)."""
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    def stop(self) -> None:
+        if self.loop is not None and self._task is not None:
+            self.loop.call_soon_threadsafe(self._task.cancel)
 
     async def run(self) -> None:
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             while True:
+                self.wake.clear()  # before claiming: a message pushed from here on wakes the wait below
                 room = self.max_inflight - len(self.inflight)
                 claims: List[Claim] = []
                 if room > 0:
@@ -182,7 +217,6 @@ class Sender:
                     self.inflight.add(task)
                     task.add_done_callback(self._done)
                 if not claims:
-                    self.wake.clear()
                     try:
                         await asyncio.wait_for(self.wake.wait(), self.poll_s)
                     except asyncio.TimeoutError:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator
 
 import pytest
@@ -73,6 +74,12 @@ async def drain(outbox: Outbox, market: str, policy: RetryPolicy, token: str = T
         task.cancel()
 
 
+def run(coro) -> None:
+    """asyncio.run on a thread of its own: a session's Playwright may hold this thread's event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 FAST = RetryPolicy(attempts=3, first_delay_s=0.05, max_delay_s=0.2, timeout_s=0.5, lease_s=2)
 
 
@@ -85,7 +92,7 @@ def test_messages_go_out_in_order_with_the_senders_name(redis_url, market):
     for i in range(5):
         box.push("c-1", "marketplace:c-1", {"text": f"message {i}", "sender": {"type": "bot"}})
     box.push("c-1", "marketplace:c-1", {"text": "from Amy", "sender": {"type": "agent", "id": "amy", "name": "Amy"}})
-    asyncio.run(drain(box, market, FAST))
+    run(drain(box, market, FAST))
     got = thread(market, "c-1")
     assert [m["text"] for m in got] == [f"message {i}" for i in range(5)] + ["from Amy"]
     assert got[-1]["sender"]["name"] == "Amy" and len({m["idempotency_key"] for m in got}) == 6
@@ -95,10 +102,10 @@ def test_5xx_is_retried_and_a_lost_answer_is_not_a_second_message(redis_url, mar
     box = outbox_at(redis_url)
     control(market, fail_status=503, fail_times=2)
     box.push("c-2", "marketplace:c-2", {"text": "after two refusals"})
-    asyncio.run(drain(box, market, FAST))
+    run(drain(box, market, FAST))
     control(market, accept_then_fail=True)
     box.push("c-2", "marketplace:c-2", {"text": "taken, answer lost"})
-    asyncio.run(drain(box, market, FAST))
+    run(drain(box, market, FAST))
     assert [m["text"] for m in thread(market, "c-2")] == ["after two refusals", "taken, answer lost"]
     assert stats(market)["replies_refused"] == 2 and stats(market)["duplicate_replies"] == 1
 
@@ -108,7 +115,7 @@ def test_a_slow_marketplace_times_out_and_the_retry_is_deduplicated(redis_url, m
     control(market, delay_s=0.8)  # longer than the 0.5 s timeout: recorded there, but we hear nothing
     box.push("c-3", "marketplace:c-3", {"text": "slow"})
 
-    async def run() -> None:
+    async def slow() -> None:
         sender = Sender(box, WIRE, market, "shop-1", TOKEN, FAST, poll_s=0.02)
         task = asyncio.create_task(sender.run())
         await asyncio.sleep(0.7)  # the first try has timed out and is waiting for its retry
@@ -121,7 +128,7 @@ def test_a_slow_marketplace_times_out_and_the_retry_is_deduplicated(redis_url, m
         finally:
             task.cancel()
 
-    asyncio.run(run())
+    run(slow())
     assert [m["text"] for m in thread(market, "c-3")] == ["slow"]
 
 
@@ -133,7 +140,7 @@ def test_a_final_failure_is_kept_and_published(redis_url, market, status, tries)
     control(market, fail_status=status)
     box.push("c-4", "marketplace:c-4", {"text": "never arrives", "sender": {"type": "agent", "id": "ben"}})
     box.push("c-4", "marketplace:c-4", {"text": "the next one is still tried"})
-    asyncio.run(drain(box, market, FAST))
+    run(drain(box, market, FAST))
     failures = [json.loads(f) for f in box.redis.lrange(keys.delivery_failed("marketplace:c-4"), 0, -1)]
     assert [f["text"] for f in failures] == ["the next one is still tried", "never arrives"]
     assert failures[1]["agent"] == "ben" and f"HTTP {status}" in failures[1]["reason"]
@@ -148,7 +155,7 @@ def test_a_final_failure_is_kept_and_published(redis_url, market, status, tries)
 def test_a_wrong_access_token_is_a_failure_not_a_retry_loop(redis_url, market):
     box = outbox_at(redis_url)
     box.push("c-5", "marketplace:c-5", {"text": "hi"})
-    asyncio.run(drain(box, market, FAST, token="wrong"))
+    run(drain(box, market, FAST, token="wrong"))
     [failure] = [json.loads(f) for f in box.redis.lrange(keys.delivery_failed("marketplace:c-5"), 0, -1)]
     assert "HTTP 401" in failure["reason"] and failure["attempts"] == 1
 

@@ -1,0 +1,74 @@
+"""The webhook's memory in Redis, raced by several processes: each event is handled by exactly one,
+and a conversation's marks only ever move forward."""
+
+from __future__ import annotations
+
+import multiprocessing
+import random
+from typing import Iterator, List
+
+import pytest
+import redis
+
+from connectors.marketplace.inbox import Inbox
+from scripts.stack import free_port
+from tests.helpdesk.procs import start_redis
+
+
+@pytest.fixture
+def redis_url(tmp_path) -> Iterator[str]:
+    port = free_port()
+    proc = start_redis(port, tmp_path, tmp_path / "redis.log")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()
+
+
+def inbox(url: str) -> Inbox:
+    return Inbox(redis.Redis.from_url(url, decode_responses=True), "marketplace", dedup_window_s=60)
+
+
+def race(url: str, seed: int, out) -> None:
+    """One process: begin every event (in its own order), finish the ones it owns; raise marks at random."""
+    box, rng = inbox(url), random.Random(seed)
+    ids = [f"evt-{i}" for i in range(300)]
+    rng.shuffle(ids)
+    owned: List[str] = []
+    for event_id in ids:
+        if box.begin(event_id) == "new":
+            owned.append(event_id)
+            box.done(event_id)
+        box.raise_mark("c-1", "read_up_to", rng.randint(0, 10_000), "buyer-1")
+    out.put(owned)
+
+
+def test_each_event_is_owned_by_one_process_and_marks_only_rise(redis_url):
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=race, args=(redis_url, seed, out)) for seed in range(4)]
+    for p in procs:
+        p.start()
+    owned = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(30)
+    everything = [e for part in owned for e in part]
+    assert sorted(everything) == sorted(f"evt-{i}" for i in range(300))  # each exactly once
+    assert all(part for part in owned)  # they really raced
+    box = inbox(redis_url)
+    assert box.begin("evt-7") == "duplicate"
+    top = int(box.conversation("c-1")["read_up_to"])
+    assert top > 9_000  # the highest of 1,200 random marks
+    assert box.raise_mark("c-1", "read_up_to", 5, "buyer-1") == top
+    assert box.conversation("c-1")["read_up_to"] == str(top)
+
+
+def test_a_failed_event_can_be_taken_again_but_not_while_in_hand(redis_url):
+    box = inbox(redis_url)
+    assert box.begin("evt-x") == "new"
+    assert box.begin("evt-x") == "busy"  # a second delivery while the first is being handled
+    box.abandon("evt-x")  # the first failed
+    assert box.begin("evt-x") == "new"
+    box.done("evt-x")
+    box.abandon("evt-x")  # too late: done stays done
+    assert box.begin("evt-x") == "duplicate"
+    assert 0 < box.redis.ttl("{kefu}:marketplace:event:evt-x") <= 60

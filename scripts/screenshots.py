@@ -1,4 +1,4 @@
-"""The README's screenshots (docs/widget.png, docs/console.png) from a real run of the stack.
+"""The README's screenshots (docs/widget.png, console.png, marketplace.png) from a real run of the stack.
 
     python -m scripts.screenshots
 """
@@ -49,13 +49,20 @@ def main() -> None:
             console.wait_for_selector("#notes li")
             console.fill("#reply", "/shi")
             console.wait_for_selector("#shortcuts div")
+            market = browser.new_context(viewport={"width": 700, "height": 640}).new_page()
+            market.goto(f"{stack.marketplace_url}/?buyer=mkt-buyer-1001")
+            for n, text in enumerate(["where is my order A10002?", "有优惠码吗"], start=1):
+                market.fill("#text", text)
+                market.keyboard.press("Enter")
+                market.wait_for_function("(n) => document.querySelectorAll('#thread .shop').length >= n", arg=n)
             DOCS.mkdir(exist_ok=True)
             buyer.screenshot(path=str(DOCS / "widget.png"))
             console.screenshot(path=str(DOCS / "console.png"))
+            market.screenshot(path=str(DOCS / "marketplace.png"))
             browser.close()
     finally:
         stack.stop()
-    print(f"wrote {DOCS / 'widget.png'} and {DOCS / 'console.png'}")
+    print(f"wrote widget.png, console.png and marketplace.png in {DOCS}")
 
 
 if __name__ == "__main__":

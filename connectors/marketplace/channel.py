@@ -23,7 +23,7 @@ import logging
 import os
 import time
 from functools import cached_property
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -65,7 +65,7 @@ class MarketplaceOutput(OutputChannel):
         }
         if not body["text"] and not body["buttons"]:
             return  # images and custom payloads: the bot sends none on this channel
-        # raising here fails the whole turn (nothing is saved), so the marketplace's redelivery redoes it
+        # raising here fails the turn before Rasa saves it, so the marketplace's redelivery redoes it
         await asyncio.to_thread(self.channel.outbox.push, conversation, recipient_id, body)
         if self.channel.sender is not None:
             self.channel.sender.poke()
@@ -162,7 +162,9 @@ class MarketplaceInput(InputChannel):
 
         return bp
 
-    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> tuple:
+    async def receive(
+        self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Tuple[int, Dict[str, str]]:
         if not self.configured:
             return 503, {"error": "channel not configured"}
         raw = request.body or b""
@@ -191,7 +193,10 @@ class MarketplaceInput(InputChannel):
             status = await self.handle(event, inbox, on_new_message)
         except Exception:  # noqa: BLE001 - any failure: give the event back for the redelivery, no internals out
             log.exception("marketplace event %s failed", event.event_id)
-            await asyncio.to_thread(inbox.abandon, event.event_id)
+            try:
+                await asyncio.to_thread(inbox.abandon, event.event_id)
+            except (redis.RedisError, OSError):  # then the lease runs out before the redelivery is taken
+                log.error("marketplace event %s not given back", event.event_id)
             return 500, {"error": "could not handle the event now; deliver it again"}
         try:
             await asyncio.to_thread(inbox.done, event.event_id)
@@ -222,7 +227,7 @@ class MarketplaceInput(InputChannel):
             },  # fmt: skip
             "kefu_verified": {"customer_id": buyer, "sig": sign_customer(sender_id, buyer)},
         }
-        text = CONTROL_RE.sub("", event.text).strip() or event.text
+        text = CONTROL_RE.sub("", event.text).strip()
         output = MarketplaceOutput(self, reply_to=event.message_id)
         await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
         return "ok"

@@ -259,11 +259,6 @@ class Sender:
         self.outbox.failed(claim, reason)
 
 
-def failures(client: redis.Redis, sender_id: str) -> List[Dict[str, Any]]:
-    """The messages finally not delivered in one conversation, newest first."""
-    return [json.loads(raw) for raw in client.lrange(keys.delivery_failed(sender_id), 0, 49)]
-
-
 def parse_policy(raw: Optional[Dict[str, Any]]) -> RetryPolicy:
     raw = raw or {}
     fields = RetryPolicy.__dataclass_fields__

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from connectors.rest import CONTROL_RE
+
 EVENT_TYPES = ("message", "read", "conversation_closed")
 ID_RE = re.compile(r"^[\w.:-]{1,128}$")
 MAX_TEXT_CHARS = 10_000
@@ -119,8 +121,8 @@ class Wire:
             mid, text = message.get("id"), message.get("text")
             if not isinstance(mid, str) or not ID_RE.match(mid):
                 raise BadEvent("message.id must be 1-128 letters, digits or . : _ -")
-            if not isinstance(text, str) or not text.strip():
-                raise BadEvent("message.text must be a non-empty string")
+            if not isinstance(text, str) or not CONTROL_RE.sub("", text).strip():
+                raise BadEvent("message.text must be a string with something visible in it")
             if len(text) > MAX_TEXT_CHARS:
                 raise BadEvent(f"message.text is longer than {MAX_TEXT_CHARS} characters")
             return Event(**{**event.__dict__, "message_id": mid, "text": text})

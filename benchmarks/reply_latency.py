@@ -16,10 +16,11 @@ import json
 import statistics
 import tempfile
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 from playwright.sync_api import Page, sync_playwright
 
+from benchmarks.stats import percentile
 from scripts.browser import launch, open_console, open_widget, owner_of, session_of
 from scripts.stack import ROOT, Stack
 
@@ -35,11 +36,6 @@ WATCH = """() => {
     }
   }).observe(document.getElementById('kefu-messages'), { childList: true, subtree: true });
 }"""
-
-
-def percentile(values: List[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(p / 100 * len(values)))]
 
 
 def widget(browser, stack: Stack) -> Page:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 from typing import Any, Dict
-from urllib.parse import unquote
 
 import redis
 from sanic import Blueprint, Request
@@ -21,6 +20,8 @@ from helpdesk.records import HandoffRecord
 from helpdesk.store import Handoff, HandoffEvent
 
 bp = Blueprint("helpdesk")
+# Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
+# (the console's encodeURIComponent("marketplace:c-1") would arrive as "marketplace%3Ac-1").
 
 CONVERSATION_ID = re.compile(r"^[^\s/\x00-\x1f]{1,255}$")
 AGENT_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
@@ -83,16 +84,10 @@ def field(data: Dict[str, Any], name: str, pattern: re.Pattern | None = None, re
     return value
 
 
-def _conversation_id(cid: str) -> str:
+def check_conversation_id(cid: str) -> str:
     if not CONVERSATION_ID.match(cid):
         raise ApiError(400, "bad_conversation_id", "invalid conversation id")
     return cid
-
-
-def path_conversation_id(raw: str) -> str:
-    """A conversation id from the URL path: sanic 21.12 hands path parameters over still percent-encoded
-    (a console's encodeURIComponent("marketplace:c-1") arrives as "marketplace%3Ac-1")."""
-    return _conversation_id(unquote(raw))
 
 
 def _agent(request: Request, data: Dict[str, Any]) -> str:
@@ -151,7 +146,7 @@ async def agents(request: Request) -> HTTPResponse:
     return json({"agents": services.queue().agents()})
 
 
-@bp.get("/agents/<agent_id>")
+@bp.get("/agents/<agent_id>", unquote=True)
 async def agent(request: Request, agent_id: str) -> HTTPResponse:
     profile = services.queue().agent(agent_id) if AGENT_ID.match(agent_id) else {}
     if not profile:
@@ -176,9 +171,9 @@ def _history(conversation_id: str) -> list[dict]:
         return out
 
 
-@bp.get("/conversations/<conversation_id>")
+@bp.get("/conversations/<conversation_id>", unquote=True)
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
-    cid = path_conversation_id(conversation_id)
+    cid = check_conversation_id(conversation_id)
     live = services.queue().get(cid)
     history = await asyncio.to_thread(_history, cid)
     if not live and not history:
@@ -198,7 +193,7 @@ async def enqueue(request: Request) -> HTTPResponse:
     if language not in ("en", "zh"):
         raise ApiError(400, "bad_field", "'language' must be en or zh")
     record: HandoffRecord = {
-        "conversation_id": _conversation_id(field(data, "conversation_id")),
+        "conversation_id": check_conversation_id(field(data, "conversation_id")),
         "channel": field(data, "channel", required=False)[:40],
         "customer": field(data, "customer", required=False)[:80],
         "language": language,
@@ -214,18 +209,18 @@ async def enqueue(request: Request) -> HTTPResponse:
     return json(placement.__dict__, status=201 if placement.queued else 200)
 
 
-@bp.post("/conversations/<conversation_id>/claim")
+@bp.post("/conversations/<conversation_id>/claim", unquote=True)
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = path_conversation_id(conversation_id), json_body(request)
+    cid, data = check_conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
     services.queue().claim(cid, agent_id)
     return json({"conversation_id": cid, "agent": agent_id})
 
 
-@bp.post("/conversations/<conversation_id>/reply")
+@bp.post("/conversations/<conversation_id>/reply", unquote=True)
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     """The owner's message goes into the Rasa transcript first; then the reply timers stop."""
-    cid, data = path_conversation_id(conversation_id), json_body(request)
+    cid, data = check_conversation_id(conversation_id), json_body(request)
     agent_id = _agent(request, data)
     text = field(data, "text").strip()
     if not text or len(text) > MAX_TEXT:
@@ -242,9 +237,9 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": cid, "agent": agent_id, "delivered_to_transcript": True})
 
 
-@bp.post("/conversations/<conversation_id>/transfer")
+@bp.post("/conversations/<conversation_id>/transfer", unquote=True)
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = path_conversation_id(conversation_id), json_body(request)
+    cid, data = check_conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
     to_agent = field(data, "to_agent", AGENT_ID, required=False)
@@ -253,10 +248,10 @@ async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": cid, "agent": owner, "state": "assigned" if owner else "waiting"})
 
 
-@bp.post("/conversations/<conversation_id>/resolve")
+@bp.post("/conversations/<conversation_id>/resolve", unquote=True)
 async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     """Close the handoff; the bot resumes at once if Rasa answers, else the sweeper keeps trying."""
-    cid, data = path_conversation_id(conversation_id), json_body(request)
+    cid, data = check_conversation_id(conversation_id), json_body(request)
     q = services.queue()
     by, as_supervisor = _acting(request, data, q)
     owner = q.resolve(cid, by, force=as_supervisor)
@@ -264,7 +259,7 @@ async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": cid, "agent": owner, "bot_resumed": resumed})
 
 
-@bp.post("/agents/<agent_id>/status")
+@bp.post("/agents/<agent_id>/status", unquote=True)
 async def status(request: Request, agent_id: str) -> HTTPResponse:
     data = json_body(request)
     _same_agent(request, agent_id)
@@ -272,7 +267,7 @@ async def status(request: Request, agent_id: str) -> HTTPResponse:
     return json({"agent": agent_id, "status": data["status"], "returned_to_queue": returned})
 
 
-@bp.post("/agents/<agent_id>/heartbeat")
+@bp.post("/agents/<agent_id>/heartbeat", unquote=True)
 async def heartbeat(request: Request, agent_id: str) -> HTTPResponse:
     _same_agent(request, agent_id)
     return json({"agent": agent_id, "status": services.queue().heartbeat(agent_id)})

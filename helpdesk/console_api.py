@@ -9,7 +9,6 @@ import re
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
-from urllib.parse import unquote
 
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
@@ -19,11 +18,13 @@ from sqlalchemy import Column, Float, Integer, String, Text, or_, select
 from actions.repository import CustomerView
 from actions.settings import settings
 from helpdesk import accounts, keys, services, sessions
-from helpdesk.api import ApiError, field, json_body, path_conversation_id
+from helpdesk.api import ApiError, check_conversation_id, field, json_body
 from helpdesk.rasa_client import agent_of
 from helpdesk.store import Base, Handoff
 
 bp = Blueprint("console")
+# Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
+# (the console's encodeURIComponent("marketplace:c-1") would arrive as "marketplace%3Ac-1").
 STATIC = Path(__file__).with_name("console")
 SHORTCUT = re.compile(r"^[\w\u4e00-\u9fff-]{1,30}$")
 
@@ -115,10 +116,10 @@ async def me(request: Request) -> HTTPResponse:
 
 
 # -- the conversation ----------------------------------------------------------------------
-@bp.get("/conversations/<conversation_id>/transcript")
+@bp.get("/conversations/<conversation_id>/transcript", unquote=True)
 async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
     """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.kefu_agent)."""
-    cid = path_conversation_id(conversation_id)
+    cid = check_conversation_id(conversation_id)
     tracker = await asyncio.to_thread(services.rasa().tracker, cid)
     turns: List[Dict[str, Any]] = []
     for e in tracker.get("events") or []:
@@ -170,16 +171,16 @@ def _customer_panel(cid: str) -> Dict[str, Any]:
             "vip": bool(customer.vip), "orders": repo.orders_of(customer.email), "handoffs": history}  # fmt: skip
 
 
-@bp.get("/conversations/<conversation_id>/customer")
+@bp.get("/conversations/<conversation_id>/customer", unquote=True)
 async def customer(request: Request, conversation_id: str) -> HTTPResponse:
-    return json(await asyncio.to_thread(_customer_panel, path_conversation_id(conversation_id)))
+    return json(await asyncio.to_thread(_customer_panel, check_conversation_id(conversation_id)))
 
 
 # -- internal notes ------------------------------------------------------------------------
-@bp.get("/conversations/<conversation_id>/notes")
+@bp.get("/conversations/<conversation_id>/notes", unquote=True)
 async def notes(request: Request, conversation_id: str) -> HTTPResponse:
     session_of(request)
-    cid = path_conversation_id(conversation_id)
+    cid = check_conversation_id(conversation_id)
 
     def load() -> List[Dict[str, Any]]:
         with services.sessions()() as session:
@@ -191,9 +192,9 @@ async def notes(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"notes": await asyncio.to_thread(load)})
 
 
-@bp.post("/conversations/<conversation_id>/notes")
+@bp.post("/conversations/<conversation_id>/notes", unquote=True)
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
-    s, data, cid = session_of(request), json_body(request), path_conversation_id(conversation_id)
+    s, data, cid = session_of(request), json_body(request), check_conversation_id(conversation_id)
     text = field(data, "text").strip()
     if not text or len(text) > 4000:
         raise ApiError(400, "bad_text", "'text' must have 1 to 4000 characters")
@@ -239,9 +240,9 @@ async def save_quick_reply(request: Request) -> HTTPResponse:
     return json({"shortcut": shortcut, "en": en or zh, "zh": zh or en, "personal": True})
 
 
-@bp.delete("/quick-replies/<shortcut>")
+@bp.delete("/quick-replies/<shortcut>", unquote=True)
 async def delete_quick_reply(request: Request, shortcut: str) -> HTTPResponse:
-    s, shortcut = session_of(request), unquote(shortcut)  # sanic leaves path parameters percent-encoded
+    s = session_of(request)
 
     def delete() -> int:
         with services.sessions().begin() as session:
@@ -260,10 +261,10 @@ def fill(template: str, values: Dict[str, str]) -> str:
     return re.sub(r"\{(name|order_no|tracking_no|agent)\}", lambda m: values.get(m.group(1)) or "", template)
 
 
-@bp.post("/conversations/<conversation_id>/quick-reply")
+@bp.post("/conversations/<conversation_id>/quick-reply", unquote=True)
 async def quick_reply_text(request: Request, conversation_id: str) -> HTTPResponse:
     """The quick reply, in the buyer's language, with the conversation's values filled in."""
-    s, data, cid = session_of(request), json_body(request), path_conversation_id(conversation_id)
+    s, data, cid = session_of(request), json_body(request), check_conversation_id(conversation_id)
     shortcut = field(data, "shortcut", SHORTCUT)
     library = {r["shortcut"]: r for r in await asyncio.to_thread(_library, s.agent)}
     if shortcut not in library:

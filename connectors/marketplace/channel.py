@@ -190,7 +190,7 @@ class MarketplaceInput(InputChannel):
         if state == "busy":
             return 409, {"error": "this event is being handled; deliver it again later"}
         try:
-            status = await self.handle(event, inbox, on_new_message)
+            status = await self.handle(event, on_new_message)
         except Exception:  # noqa: BLE001 - any failure: give the event back for the redelivery, no internals out
             log.exception("marketplace event %s failed", event.event_id)
             try:
@@ -204,8 +204,8 @@ class MarketplaceInput(InputChannel):
             log.error("marketplace event %s handled but not marked done: %s", event.event_id, exc)
         return 200, {"status": status}
 
-    async def handle(self, event: Event, inbox: Inbox, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
-        conv, buyer = event.conversation_id, event.buyer_id
+    async def handle(self, event: Event, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
+        inbox, conv, buyer = self.inbox, event.conversation_id, event.buyer_id
         if event.type == "read":
             await asyncio.to_thread(inbox.raise_mark, conv, "read_up_to", event.read_up_to, buyer)
             return "ok"

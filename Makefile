@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
+.PHONY: help demo test install install-test browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,21 +21,27 @@ help:  ## list the targets
 demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start everything, print the URLs
 	$(PY) -m scripts.stack
 
-test: install browser $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
+test: install-test browser $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
 	$(VENV)/bin/ruff check .
 	@mkdir -p results
 	$(RASA) data validate --domain domain --fail-on-warnings >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
-	$(PY) -m actions.shop_config
+	$(PY) -m shop.config
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory stories
 
 install: $(VENV)/.installed  ## create the Python 3.10 venv and install the pinned dependencies
+
+install-test: $(VENV)/.installed-test  ## install also the test tools (requirements-test.lock)
 
 $(VENV)/.installed: requirements.lock
 	@test -n "$(PY310)" || { echo "Python 3.10 not found (pyenv 3.10.13 or python3.10 on PATH)"; exit 1; }
 	test -x $(PY) || $(PY310) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.lock
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(PY) -m pip install -q -r requirements-test.lock -c requirements.lock
 	touch $@
 
 browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwright drives it, never downloads one
@@ -52,7 +58,7 @@ seed: install  ## (re)create the demo shop database
 
 validate: install  ## rasa data validate + the shop config check
 	$(RASA) data validate --domain domain
-	$(PY) -m actions.shop_config
+	$(PY) -m shop.config
 
 eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules
 	$(PY) -m scripts.evaluate
@@ -63,7 +69,7 @@ stories: install $(MODEL)  ## dialogue story tests (rasa test core --fail-on-pre
 		>results/stories.log 2>&1 || { tail -40 results/stories.log; cat results/stories/failed_test_stories.yml; exit 1; }
 	@grep -q "None of the test stories failed" results/stories/failed_test_stories.yml && echo "story tests: all passed"
 
-lint: install  ## ruff
+lint: install-test  ## ruff
 	$(VENV)/bin/ruff check .
 
 shell: install $(MODEL)  ## talk to the bot in the terminal (needs `make demo` running for the actions)
@@ -75,14 +81,18 @@ bench: install $(MODEL)  ## benchmarks/bot_throughput.py (trains a stock bot too
 bench-handoff: install  ## benchmarks/handoff.py: assignments/s, enqueue -> assigned latency, fairness
 	$(PY) -m benchmarks.handoff
 
-bench-reply: install browser $(MODEL)  ## benchmarks/reply_latency.py: agent reply, console Send -> buyer's widget
+bench-reply: install-test browser $(MODEL)  ## benchmarks/reply_latency.py: agent reply, console Send -> buyer's widget
 	$(PY) -m benchmarks.reply_latency
 
 bench-marketplace: install $(MODEL)  ## benchmarks/marketplace.py: webhook -> bot reply at the marketplace, vs REST
 	$(PY) -m benchmarks.marketplace
 
-lock:  ## re-pin requirements.lock from requirements.in
-	$(PY) -m pip install -q -r requirements.in && $(PY) -m pip freeze --all | grep -v "^pip==" > requirements.lock
+lock:  ## re-pin requirements.lock (requirements.in) and requirements-test.lock (requirements-test.in), in a fresh venv
+	rm -rf .venv-lock && $(PY310) -m venv .venv-lock && .venv-lock/bin/pip install -q --upgrade pip
+	.venv-lock/bin/pip install -q -r requirements.in && .venv-lock/bin/pip freeze --all | grep -v "^pip==" > requirements.lock
+	.venv-lock/bin/pip install -q -r requirements-test.in \
+		&& .venv-lock/bin/pip freeze --all | grep -v "^pip==" | grep -vxFf requirements.lock > requirements-test.lock
+	rm -rf .venv-lock
 
 clean:  ## remove models, databases and results (keeps the venv)
 	rm -rf models var results

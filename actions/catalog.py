@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Dict, List, Optional
 
-from actions.repository import ProductView
+from shop.repository import ProductView
 
 # Short names buyers use, by SKU. Checked after the full names, longest first.
 ALIASES: Dict[str, List[str]] = {

@@ -2,51 +2,46 @@
 
 from __future__ import annotations
 
-import hmac
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from hashlib import sha256
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.shop_config import ShopConfig, shop_config
-
-# Connectors that verify who the buyer is (a marketplace's signed webhook, a logged-in shop
-# session) sign {sender_id}:{customer_id} with this secret and put it in the message metadata
-# as {"kefu_verified": {"customer_id": ..., "sig": ...}}. Anything unsigned or badly signed
-# is ignored, so a REST caller cannot claim to be someone else.
-DEV_CHANNEL_SECRET = "kefu-dev-channel-secret"
-
-
-def channel_secret() -> bytes:
-    return os.environ.get("KEFU_CHANNEL_SECRET", DEV_CHANNEL_SECRET).encode()
-
-
-def sign_customer(sender_id: str, customer_id: str, secret: Optional[bytes] = None) -> str:
-    msg = f"{sender_id}:{customer_id}".encode()
-    return hmac.new(secret or channel_secret(), msg, sha256).hexdigest()
-
-
-def verified_customer_id(tracker: Tracker) -> Optional[str]:
-    """The channel-verified buyer id of the current message. Only the newest user message counts:
-    a message that came another way (say a REST call naming this conversation) proves nothing."""
-    latest = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None)
-    claim = ((latest or {}).get("metadata") or {}).get("kefu_verified")
-    if not isinstance(claim, dict):
-        return None
-    cid, sig = str(claim.get("customer_id", "")), str(claim.get("sig", ""))
-    return cid if cid and hmac.compare_digest(sig, sign_customer(tracker.sender_id, cid)) else None
+from actions.services import Services, services
+from helpdesk.desk import Desk
+from shop.config import ShopConfig
+from shop.repository import ShopRepository
+from shop.trust import verified_customer
 
 
 @dataclass
 class Turn:
     dispatcher: CollectingDispatcher
     tracker: Tracker
-    cfg: ShopConfig = field(default_factory=shop_config)
+    services: Services = field(default_factory=services)
     now: datetime = field(default_factory=datetime.utcnow)
+
+    @property
+    def cfg(self) -> ShopConfig:
+        return self.services.cfg
+
+    @property
+    def repo(self) -> ShopRepository:
+        return self.services.repository
+
+    @property
+    def desk(self) -> Desk:
+        return self.services.desk
+
+    @property
+    def verified_customer(self) -> Optional[str]:
+        """The channel-verified buyer id of the current message. Only the newest user message counts:
+        a message that came another way (say a REST call naming this conversation) proves nothing."""
+        latest = next((e for e in reversed(self.tracker.events) if e.get("event") == "user"), None)
+        secret = self.services.settings.channel_secret
+        return verified_customer(secret, self.tracker.sender_id, (latest or {}).get("metadata"))
 
     @property
     def lang(self) -> str:
@@ -70,7 +65,7 @@ class Turn:
         self.dispatcher.utter_message(response=response, **values)
 
     def t(self, text: Dict[str, str] | Any) -> str:
-        """A bilingual config text (shop_config.Text) in the buyer's language."""
+        """A bilingual config text (shop.config.Text) in the buyer's language."""
         return text(self.lang)
 
 

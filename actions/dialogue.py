@@ -11,10 +11,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import orders, returns, services
+from actions import orders, returns
+from actions.buyer_text import parse_rating
 from actions.context import Turn
-from actions.parsing import parse_rating
-from helpdesk.queue import HandoffError
+from helpdesk.desk import Desk
+from helpdesk.scripts import HandoffError
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,10 @@ class ActionConfirm(Action):
         return done + await returns.confirm_return(turn, what, number)
 
 
-def _store_rating(conversation_id: str, rating: int) -> None:
+def _store_rating(desk: Desk, conversation_id: str, rating: int) -> None:
     """Into the handoff's record (the helpdesk copies it to SQL); the buyer is thanked either way."""
     try:
-        services.handoff_queue().rate(conversation_id, rating)
+        desk.queue.rate(conversation_id, rating)
     except HandoffError as exc:
         log.warning("rating %s for %s not stored: %s", rating, conversation_id, exc.code)
     except (redis.RedisError, OSError) as exc:
@@ -77,6 +78,6 @@ class ActionRating(Action):
             turn.say("utter_ask_rating_number")
             return []
         log.info("rating %s for %s", rating, tracker.sender_id)
-        await asyncio.to_thread(_store_rating, tracker.sender_id, rating)
+        await asyncio.to_thread(lambda: _store_rating(turn.desk, tracker.sender_id, rating))
         turn.say("utter_rating_thanks" if rating >= 3 else "utter_rating_sorry", rating=rating)
         return [SlotSet("awaiting_rating", False), SlotSet("rating", float(rating))]

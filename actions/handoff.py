@@ -12,11 +12,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ConversationPaused, ConversationResumed, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
-from actions.context import Events, Turn, verified_customer_id
-from helpdesk import hours
+from actions.context import Events, Turn
+from helpdesk.payloads import HandoffRecord
 from helpdesk.queue import Placement
-from helpdesk.records import HandoffRecord
+from shop import hours
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +38,10 @@ def _is_vip(turn: Turn) -> bool:
     number = turn.slot("order_number")
     verified = turn.slot("verified_orders") or []
     if number and number in verified:
-        order = services.repository().find_order(number)
+        order = turn.repo.find_order(number)
         return bool(order and order.customer_vip)
-    cid = verified_customer_id(turn.tracker)
-    customer = services.repository().customer_by_channel_id(cid) if cid else None
+    cid = turn.verified_customer
+    customer = turn.repo.customer_by_channel_id(cid) if cid else None
     return bool(customer and customer.vip)
 
 
@@ -61,7 +60,7 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
     record: HandoffRecord = {
         "conversation_id": turn.tracker.sender_id,
         "channel": turn.tracker.get_latest_input_channel() or "",
-        "customer": verified_customer_id(turn.tracker) or "",
+        "customer": turn.verified_customer or "",
         "language": turn.lang,
         "category": category,
         "priority": priority,
@@ -72,7 +71,7 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
         "created_at": time.time(),
     }
     try:
-        placement = await asyncio.to_thread(services.handoff_queue().enqueue, record)
+        placement = await asyncio.to_thread(lambda: turn.desk.queue.enqueue(record))
         await asyncio.to_thread(_tell_where_they_stand, turn, placement, record["created_at"])
     except (redis.RedisError, OSError) as exc:
         log.error("handoff queue unreachable for %s: %s", record["conversation_id"], exc)
@@ -88,10 +87,10 @@ def ordinal(n: int) -> str:
 
 def _tell_where_they_stand(turn: Turn, placement: Placement, now: float) -> None:
     """With an agent now; or outside business hours, when the shop opens; or their place in line."""
-    queue = services.handoff_queue()
+    desk = turn.desk
     turn.say("utter_handoff")
     if placement.state == "assigned":
-        name = queue.agent(placement.agent).get("name") or placement.agent
+        name = desk.agents.get(placement.agent).get("name") or placement.agent
         turn.say("utter_handoff_assigned", agent_name=name)
         return
     cfg = turn.cfg
@@ -101,7 +100,7 @@ def _tell_where_they_stand(turn: Turn, placement: Placement, now: float) -> None
             turn.say("utter_handoff_after_hours", opens=hours.describe_opening(opens, now, turn.lang))
             return
     position = max(placement.position, 1)
-    eta = queue.eta_minutes(position, cfg.timers.default_handle_s)
+    eta = desk.queue.eta_minutes(position, cfg.timers.default_handle_s)
     turn.say("utter_handoff_busy", position=ordinal(position) if turn.lang == "en" else position, eta=eta)
 
 

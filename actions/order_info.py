@@ -14,11 +14,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import orders, payments, returns, services
+from actions import orders, payments, returns
 from actions.context import Events, Turn
 from actions.handoff import hand_off
 from actions.ownership import already_proven, contact_matches
-from actions.repository import OrderView
+from shop.repository import OrderView
 
 
 class Topic:
@@ -61,13 +61,13 @@ class ActionOrderInfo(Action):
             turn.say("utter_ask_order_number")
             return [SlotSet("pending_topic", name)]
 
-        order = await asyncio.to_thread(services.repository().find_order, number)
+        order = await asyncio.to_thread(turn.repo.find_order, number)
         if order is None:
             turn.say("utter_order_not_found", order_number=number)
             return [SlotSet("order_number", None), SlotSet("pending_topic", name)]
 
         events: Events = []
-        if not already_proven(order, tracker):
+        if not already_proven(order, turn):
             email, phone = turn.slot("email"), turn.slot("phone")
             if not (email or phone):
                 turn.say("utter_ask_contact", order_number=number)

@@ -7,12 +7,11 @@ import logging
 
 from rasa_sdk.events import SlotSet
 
-from actions import services
 from actions.context import Events, Turn
 from actions.handoff import hand_off
 from actions.labels import fmt_date, fmt_time, join, label, money
-from actions.repository import OrderView
 from actions.tracking import CarrierUnavailable, Tracking
+from shop.repository import OrderView
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +31,8 @@ def _region(turn: Turn, key: str):
     return regions.get(key) or next(iter(regions.values()))
 
 
-async def _tracking(order: OrderView) -> Tracking | None:
-    return await asyncio.to_thread(services.carrier().track, order.tracking_no)
+async def _tracking(turn: Turn, order: OrderView) -> Tracking | None:
+    return await asyncio.to_thread(turn.services.carrier.track, order.tracking_no)
 
 
 async def shipping_time(turn: Turn) -> Events:
@@ -87,7 +86,7 @@ async def status(turn: Turn, order: OrderView) -> Events:
 async def _say_shipped(turn: Turn, order: OrderView, common: dict) -> None:
     lang = turn.lang
     try:
-        tracking = await _tracking(order)
+        tracking = await _tracking(turn, order)
     except CarrierUnavailable as exc:
         log.warning("carrier unavailable for %s: %s", order.tracking_no, exc)
         _say_last_known(turn, order)
@@ -128,7 +127,7 @@ async def track(turn: Turn, order: OrderView) -> Events:
             return []
         return await status(turn, order)
     try:
-        tracking = await _tracking(order)
+        tracking = await _tracking(turn, order)
     except CarrierUnavailable as exc:
         log.warning("carrier unavailable for %s: %s", order.tracking_no, exc)
         _say_last_known(turn, order)
@@ -174,13 +173,13 @@ async def cancel(turn: Turn, order: OrderView) -> Events:
 
 
 async def confirm_cancel(turn: Turn, number: str) -> Events:
-    was = await asyncio.to_thread(services.repository().cancel_order, number, turn.now)
+    was = await asyncio.to_thread(turn.repo.cancel_order, number, turn.now)
     if was == "paid":
         turn.say("utter_cancel_done_paid", order_number=number, refund_days=turn.cfg.returns.refund_days)
     elif was == "unpaid":
         turn.say("utter_cancel_done_unpaid", order_number=number)
     else:  # it shipped or changed in the meantime
-        order = await asyncio.to_thread(services.repository().find_order, number)
+        order = await asyncio.to_thread(turn.repo.find_order, number)
         if order:
             await cancel(turn, order)
     return []

@@ -8,11 +8,10 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions.buyer_text import coupon_codes
 from actions.context import Events, Turn
 from actions.labels import fmt_date, join, label, money
-from actions.parsing import coupon_codes
-from actions.repository import CouponView, OrderView
+from shop.repository import CouponView, OrderView
 
 
 async def payment_advice(turn: Turn) -> Events:
@@ -21,7 +20,7 @@ async def payment_advice(turn: Turn) -> Events:
 
 
 async def failed_payment(turn: Turn, order: OrderView) -> Events:
-    reasons = await asyncio.to_thread(services.repository().failed_payments, order.number)
+    reasons = await asyncio.to_thread(turn.repo.failed_payments, order.number)
     if not reasons:
         turn.say("utter_payment_no_failure", order_number=order.number, status_label=label(order.status, turn.lang))
         return []
@@ -50,7 +49,7 @@ class ActionCoupons(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
-        repo, lang = services.repository(), turn.lang
+        repo, lang = turn.repo, turn.lang
         for code in coupon_codes(turn.text):
             c = await asyncio.to_thread(repo.coupon, code)
             if c is None:

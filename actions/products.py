@@ -9,19 +9,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
+from actions.buyer_text import parse_height_cm, parse_weight_kg
 from actions.catalog import find_product
 from actions.context import Events, Turn
 from actions.labels import COLOUR_WORDS, join, label
-from actions.parsing import parse_height_cm, parse_weight_kg
-from actions.repository import ProductView
+from shop.repository import ProductView
 
 Chart = Dict[str, Dict[str, List[float]]]
 
 
 async def _product(turn: Turn) -> Optional[ProductView]:
     """The product named now, else the one talked about before in this conversation."""
-    products = await asyncio.to_thread(services.repository().products)
+    products = await asyncio.to_thread(turn.repo.products)
     for text in (turn.entity("product"), turn.text, turn.slot("product")):
         found = find_product(text, products)
         if found:

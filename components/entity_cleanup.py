@@ -16,7 +16,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.repository import normalise_order_number
+from shop.parsing import normalise_order_number
 
 REGEX_ONLY = {"order_number", "email", "phone"}
 

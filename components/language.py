@@ -19,10 +19,11 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.mixed_tokenizer import CJK
+from shop.formats import ORDER_NUMBER
 
 HAS_CJK = re.compile(f"[{CJK}]")
 LETTERS = re.compile(r"[A-Za-z]{2,}")
-NUMBERISH = re.compile(r"(?<![A-Za-z])#?[Aa]\d{5}(?!\d)|\d+")
+NUMBERISH = re.compile(rf"{ORDER_NUMBER}|\d+")
 
 
 def detect_language(text: str) -> Optional[str]:

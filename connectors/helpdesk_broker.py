@@ -19,10 +19,11 @@ import redis
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.settings import settings
-from actions.shop_config import shop_config
+from helpdesk.desk import Desk
 from helpdesk.queue import HandoffQueue
 from helpdesk.redis_conn import connect
+from shop.config import load_shop_config
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,10 @@ class HelpdeskEventBroker(EventBroker):
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig, event_loop: Optional[AbstractEventLoop] = None
     ) -> "HelpdeskEventBroker":
-        url = (broker_config.url if broker_config else None) or settings().redis_url
-        return cls(HandoffQueue.from_config(connect(url), shop_config()))
+        settings = Settings.from_env()
+        url = (broker_config.url if broker_config else None) or settings.redis_url
+        desk = Desk.open(connect(url, settings.var_dir), load_shop_config(settings.shop_config))
+        return cls(desk.queue)
 
     def publish(self, event: Dict[Text, Any]) -> None:
         if event.get("event") != "user" or not event.get("sender_id"):

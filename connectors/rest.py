@@ -3,7 +3,7 @@
 Stock RestInput answers a JSON array body with a 500 and accepts any sender or message type.
 Here a bad request gets a 4xx with a reason and nothing reaches the tracker:
   413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string (no ":"),
-  message not a string, empty or over MAX_MESSAGE_CHARS. Control characters are removed.
+  message not a string, empty or over MAX_BUYER_TEXT (shop/formats.py). Control characters are removed.
 The URL stays /webhooks/rest/webhook.
 """
 
@@ -16,11 +16,10 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-MAX_BODY_BYTES = 64 * 1024
-MAX_MESSAGE_CHARS = 10_000
+from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT
+
 # no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
 SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def check_body(request: Request) -> Optional[str]:
@@ -41,8 +40,8 @@ def check_body(request: Request) -> Optional[str]:
         return "message must be a string"
     if not message.strip():
         return "message is empty"
-    if len(message) > MAX_MESSAGE_CHARS:
-        return f"message is longer than {MAX_MESSAGE_CHARS} characters"
+    if len(message) > MAX_BUYER_TEXT:
+        return f"message is longer than {MAX_BUYER_TEXT} characters"
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return "metadata must be a JSON object"
@@ -55,7 +54,7 @@ class KefuRestInput(RestInput):
         return "rest"
 
     def _extract_message(self, req: Request) -> Optional[Text]:
-        return CONTROL_RE.sub("", req.json["message"]).strip()
+        return CONTROL_CHARS.sub("", req.json["message"]).strip()
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()  # never the caller's claim

@@ -29,11 +29,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from socketio import AsyncServer
 
-from actions.settings import settings
-from connectors.rest import CONTROL_RE, MAX_MESSAGE_CHARS
 from helpdesk import keys
-from helpdesk.rasa_client import AGENT_KEY, agent_of
+from helpdesk.payloads import AGENT_KEY, agent_of
 from helpdesk.redis_conn import connect
+from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("webchat_static")
@@ -82,9 +82,10 @@ class WebChatInput(InputChannel):
     def _first_time(self, message_id: str) -> bool:
         """False for a message id seen in the last day (the widget resent it after a reconnect)."""
         if self._redis is None:
-            self._redis = connect(settings().redis_url)
+            settings = Settings.from_env()
+            self._redis = connect(settings.redis_url, settings.var_dir)
         try:
-            return bool(self._redis.set(f"{keys.PREFIX}:webchat:seen:{message_id}", 1, nx=True, ex=86400))
+            return bool(self._redis.set(keys.webchat_seen(message_id), 1, nx=True, ex=86400))
         except (redis.RedisError, OSError) as exc:
             log.error("webchat dedup unavailable, taking the message: %s", exc)
             return True
@@ -136,15 +137,19 @@ class WebChatInput(InputChannel):
                 return {"ok": False, "error": "ask for a session first"}
             if not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id):
                 return {"ok": False, "error": "message_id is missing"}
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-                return {"ok": False, "error": f"the message must have 1 to {MAX_MESSAGE_CHARS} characters"}
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
+                return {"ok": False, "error": f"the message must have 1 to {MAX_BUYER_TEXT} characters"}
             if not self._first_time(message_id):
                 return {"ok": True, "duplicate": True}
             await on_new_message(
-                UserMessage(CONTROL_RE.sub("", text).strip(), WebChatOutput(sio), session_id,
-                            input_channel=self.name(), metadata={"message_id": message_id})  # fmt: skip
+                UserMessage(
+                    CONTROL_CHARS.sub("", text).strip(),
+                    WebChatOutput(sio),
+                    session_id,
+                    input_channel=self.name(),
+                    metadata={"message_id": message_id},
+                )  # fmt: skip
             )
             return {"ok": True}
 
         return bp
-

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -36,6 +35,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from connectors.marketplace.wire import WIRE
+from shop.settings import Settings
 
 PAGE = Path(__file__).with_name("buyer.html")
 DEMO_BUYERS = {"mkt-buyer-1001": "Lily Chen", "mkt-buyer-1002": "王伟", "mkt-buyer-9999": "A new buyer"}
@@ -210,12 +210,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--shop-id", default="kefu-demo-shop")
     ap.add_argument("--webhook-url", default="http://127.0.0.1:5005/webhooks/marketplace/webhook")
     args = ap.parse_args(argv)
-    market = Marketplace(
-        args.shop_id,
-        args.webhook_url,
-        os.environ.get("MARKETPLACE_APP_SECRET", ""),
-        os.environ.get("MARKETPLACE_ACCESS_TOKEN", ""),
-    )
+    secrets = Settings.from_env().channel_secrets("marketplace")
+    market = Marketplace(args.shop_id, args.webhook_url, secrets.app_secret, secrets.access_token)
     if not market.secret or not market.token:
         raise SystemExit("set MARKETPLACE_APP_SECRET and MARKETPLACE_ACCESS_TOKEN")
     create_app(market).run(host=args.host, port=args.port, access_log=False)

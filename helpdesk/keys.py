@@ -1,9 +1,9 @@
-"""Every Redis key of the live handoff state, in one place.
+"""Every Redis key kefu uses, in one place: the live handoff state, console logins, and the channels' own.
 
-All keys share the hash tag {kefu}, so they live in one Redis Cluster slot and the Lua
-scripts (helpdesk/lua/) may touch any of them. common.lua builds the same names.
+All keys share the hash tag {kefu}, so they live in one Redis Cluster slot and a Lua script may touch
+any of them. The Lua scripts get their key names from here too (lua_names), never by writing them.
 
-{kefu}:conv:{id}          hash    a handoff: the record (records.HandoffRecord) + live fields
+{kefu}:conv:{id}          hash    a handoff: the record (payloads.HandoffRecord) + live fields
                                   (state waiting|assigned|resolved, agent, assigned_at,
                                   first_reply_at, unreplied_since, reminded_at, group, score)
 {kefu}:queue:waiting      zset    waiting conversation ids; lower score is served first
@@ -18,15 +18,24 @@ scripts (helpdesk/lua/) may touch any of them. common.lua builds the same names.
 {kefu}:resume             zset    resolved conversations whose bot has not been resumed yet
 {kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
-{kefu}:lock:{name}        string  short leases (the event copier, the rebuild)
-{kefu}:session:{token}    hash    a console login (agent, role, csrf); expires after 8 h idle
+{kefu}:lock:{name}        string  short leases (the event copier, the rebuild, a resume)
+{kefu}:login:{token}      hash    a console login (agent, role, csrf); expires after 8 h idle
+{kefu}:login_tries:{ip}   string  login attempts from one address in the current minute
 {kefu}:delivery_failed:{id} list  messages a channel finally failed to deliver to the buyer (newest first, 50)
-{kefu}:{channel}:conv:{c}  hash    a channel's own state of conversation "{channel}:{c}" (a marketplace's read mark)
+{kefu}:webchat:seen:{message id}     string  a widget message already taken (a resend is dropped)
+{kefu}:{channel}:event:{event id}    string  "processing" while one process handles it, then "done"
+{kefu}:{channel}:conv:{c}            hash    a channel's own state of conversation "{channel}:{c}" (read marks)
+{kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
+{kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
+{kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
 """
+
+from __future__ import annotations
 
 PREFIX = "{kefu}"
 WAITING = f"{PREFIX}:queue:waiting"
 ROTATION = f"{PREFIX}:rotation"
+ROTATION_SEQ = f"{PREFIX}:rotation_seq"
 PRESENCE = f"{PREFIX}:presence"
 TIMERS = f"{PREFIX}:timers"
 EVENTS = f"{PREFIX}:events"
@@ -36,6 +45,7 @@ HANDLE_TIMES = f"{PREFIX}:handle_times"
 EPOCH = f"{PREFIX}:epoch"
 
 
+# -- the live handoff state -----------------------------------------------------------------------
 def conversation(conversation_id: str) -> str:
     return f"{PREFIX}:conv:{conversation_id}"
 
@@ -52,11 +62,65 @@ def lock(name: str) -> str:
     return f"{PREFIX}:lock:{name}"
 
 
+# -- the console ----------------------------------------------------------------------------------
+def login(token: str) -> str:
+    return f"{PREFIX}:login:{token}"
+
+
+def login_tries(remote: str) -> str:
+    return f"{PREFIX}:login_tries:{remote}"
+
+
+# -- channels -------------------------------------------------------------------------------------
 def delivery_failed(conversation_id: str) -> str:
     return f"{PREFIX}:delivery_failed:{conversation_id}"
+
+
+def webchat_seen(message_id: str) -> str:
+    return f"{PREFIX}:webchat:seen:{message_id}"
+
+
+def channel_event(channel: str, event_id: str) -> str:
+    return f"{PREFIX}:{channel}:event:{event_id}"
 
 
 def channel_conversation(conversation_id: str) -> str:
     """What a channel keeps about conversation "<channel>:<its id>" (connectors/marketplace/inbox.py)."""
     channel, _, own_id = conversation_id.partition(":")
     return f"{PREFIX}:{channel}:conv:{own_id}"
+
+
+def outbox_queue(channel: str, conversation: str) -> str:
+    return f"{PREFIX}:{channel}:out:q:{conversation}"
+
+
+def outbox_message(channel: str, message_id: str) -> str:
+    return f"{PREFIX}:{channel}:out:msg:{message_id}"
+
+
+def outbox_due(channel: str) -> str:
+    return f"{PREFIX}:{channel}:out:due"
+
+
+# -- for the Lua scripts --------------------------------------------------------------------------
+def _lua_prefix_function(name: str, template) -> str:
+    """A Lua function that builds the key template(ID) by concatenation: the text around the id comes from here."""
+    head, _, tail = template("\0").partition("\0")
+    tail_expr = f" .. '{tail}'" if tail else ""
+    return f"local function {name}(id) return '{head}' .. id{tail_expr} end"
+
+
+def lua_names() -> str:
+    """Lua definitions of every key name the handoff scripts use (prepended to helpdesk/lua/common.lua)."""
+    constants = {
+        "WAITING": WAITING, "ROTATION": ROTATION, "ROTATION_SEQ": ROTATION_SEQ, "PRESENCE": PRESENCE,
+        "TIMERS": TIMERS, "EVENTS": EVENTS, "LIVE": LIVE, "RESUME": RESUME, "HANDLE_TIMES": HANDLE_TIMES,
+        "CONV_PATTERN": conversation("*"),
+    }  # fmt: skip
+    lines = [f"local {name} = '{value}'" for name, value in constants.items()]
+    lines += [
+        _lua_prefix_function("conv_key", conversation),
+        _lua_prefix_function("agent_key", agent),
+        _lua_prefix_function("chats_key", chats),
+    ]
+    return "\n".join(lines) + "\n"

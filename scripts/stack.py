@@ -20,7 +20,8 @@ from typing import Dict, List, Optional
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from shop.settings import ROOT, Settings
+
 BIN = Path(sys.executable).parent
 
 
@@ -61,8 +62,8 @@ class Stack:
     log_dir: Optional[Path] = None
     shop_config: Optional[Path] = None  # None: KEFU_SHOP_CONFIG or shop.yml
     # Rasa's HTTP API can rewrite any conversation (e.g. set slots), so it always needs a token
-    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN") or secrets.token_hex(16))
-    helpdesk_token: str = field(default_factory=lambda: os.environ.get("KEFU_HELPDESK_TOKEN") or secrets.token_hex(16))
+    rasa_token: str = field(default_factory=lambda: Settings.from_env().rasa_token or secrets.token_hex(16))
+    helpdesk_token: str = field(default_factory=lambda: Settings.from_env().helpdesk_token or secrets.token_hex(16))
     # the fake marketplace signs with the one and accepts replies with the other
     marketplace_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
@@ -87,7 +88,7 @@ class Stack:
         return f"http://127.0.0.1:{self.marketplace_port}"
 
     def env(self) -> Dict[str, str]:
-        env = dict(os.environ)
+        env = dict(os.environ)  # the children get this process's environment, with the stack's settings on top
         env.update(
             KEFU_VAR_DIR=str(self.var_dir),
             DATABASE_URL=self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}",
@@ -120,9 +121,7 @@ class Stack:
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         py = str(BIN / "python")
-        check = subprocess.run(
-            [py, "-m", "actions.shop_config"], cwd=ROOT, env=self.env(), capture_output=True, text=True
-        )
+        check = subprocess.run([py, "-m", "shop.config"], cwd=ROOT, env=self.env(), capture_output=True, text=True)
         if check.returncode != 0:
             raise SystemExit(check.stderr.strip())  # a bad shop.yml stops everything, naming the key
         subprocess.run(
@@ -133,7 +132,7 @@ class Stack:
             capture_output=True,
         )
         subprocess.run(
-            [py, "-m", "helpdesk.accounts", "demo", "--password-stdin"],
+            [py, "-m", "helpdesk.web", "demo-passwords", "--password-stdin"],
             cwd=ROOT, env=self.env(), input=self.agent_password + "\n", text=True, check=True, capture_output=True,
         )  # fmt: skip
         if self.redis_url is None:
@@ -174,7 +173,7 @@ class Stack:
         )
         helpdesk = self._spawn(
             "helpdesk",
-            [py, "-m", "helpdesk.service", "--port", str(self.helpdesk_port), "--keep-online", self.keep_online],
+            [py, "-m", "helpdesk.web", "serve", "--port", str(self.helpdesk_port), "--keep-online", self.keep_online],
         )
         webhook = f"{self.rasa_url}/webhooks/marketplace/webhook"
         marketplace = self._spawn(

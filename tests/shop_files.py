@@ -7,7 +7,7 @@ from typing import Callable
 
 import yaml
 
-from actions.settings import ROOT
+from shop.settings import ROOT
 
 
 def write_shop(folder: Path, mutate: Callable[[dict], object], name: str = "shop.yml") -> Path:

@@ -4,8 +4,8 @@ from collections import Counter
 
 import yaml
 
-from actions.categories import FIVE
-from actions.settings import ROOT
+from shop.categories import FIVE
+from shop.settings import ROOT
 
 
 def test_every_domain_intent_is_in_exactly_one_category():

@@ -1,6 +1,6 @@
 import pytest
 
-from actions.parsing import coupon_codes, parse_height_cm, parse_rating, parse_weight_kg
+from actions.buyer_text import coupon_codes, parse_height_cm, parse_rating, parse_weight_kg
 
 
 @pytest.mark.parametrize(

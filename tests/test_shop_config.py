@@ -1,7 +1,7 @@
 import pytest
 
-from actions.settings import ROOT
-from actions.shop_config import ShopConfigError, load_shop_config
+from shop.config import ShopConfigError, load_shop_config
+from shop.settings import ROOT
 from tests.shop_files import write_shop as write
 
 

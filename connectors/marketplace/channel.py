@@ -11,7 +11,7 @@ Each call is checked in this order, and refused with {"error": reason}:
 An event id handled before gets 200 {"status": "duplicate"} and nothing happens. Events of a type we do
 not know get 200 {"status": "ignored"}, so a marketplace adding types does not disable the webhook.
 
-The buyer's marketplace id is signed into the message metadata (actions.context.sign_customer): it is the
+The buyer's marketplace id is signed into the message metadata (shop/trust.py): it is the
 shop customer's channel_id, so order ownership counts as proven here. The conversation's Rasa id is
 "<channel name>:<conversation id>", which the REST channel refuses as a sender.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from functools import cached_property
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
@@ -30,17 +29,16 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from actions.context import sign_customer
-from actions.settings import settings
 from connectors.marketplace.inbox import Inbox
 from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender, parse_policy
 from connectors.marketplace.wire import WIRE, BadEvent, Event, Wire
-from connectors.rest import CONTROL_RE
-from helpdesk.rasa_client import AGENT_KEY
+from helpdesk.payloads import AGENT_KEY
 from helpdesk.redis_conn import connect
+from shop import trust
+from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES
+from shop.settings import Settings
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 64 * 1024
 
 
 class MarketplaceOutput(OutputChannel):
@@ -84,22 +82,26 @@ class MarketplaceInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         creds = dict(credentials or {})
-        env = cls.name().upper()
+        settings = Settings.from_env()
+        secrets = settings.channel_secrets(cls.name())  # secrets only from the environment
         return cls(
             shop_id=str(creds.get("shop_id") or ""),
-            api_url=os.environ.get(f"{env}_API_URL") or str(creds.get("api_url") or ""),
-            app_secret=os.environ.get(f"{env}_APP_SECRET", ""),  # secrets only from the environment
-            access_token=os.environ.get(f"{env}_ACCESS_TOKEN", ""),
+            api_url=secrets.api_url or str(creds.get("api_url") or ""),
+            app_secret=secrets.app_secret,
+            access_token=secrets.access_token,
             dedup_window_s=int(creds.get("dedup_window_s") or 86400),
             policy=parse_policy(creds.get("retry")),
+            settings=settings,
         )
 
     def __init__(self, shop_id: str, api_url: str, app_secret: str, access_token: str,
-                 dedup_window_s: int = 86400, policy: Optional[RetryPolicy] = None) -> None:  # fmt: skip
+                 dedup_window_s: int = 86400, policy: Optional[RetryPolicy] = None,
+                 settings: Optional[Settings] = None) -> None:  # fmt: skip
         self.shop_id, self.api_url, self.access_token = shop_id, api_url, access_token
         self.secret = app_secret.encode()
         self.dedup_window_s = dedup_window_s
         self.policy = policy or RetryPolicy()
+        self.settings = settings or Settings.from_env()
         self.sender: Optional[Sender] = None
 
     @property
@@ -108,7 +110,7 @@ class MarketplaceInput(InputChannel):
 
     @cached_property
     def redis(self) -> redis.Redis:
-        return connect(settings().redis_url)
+        return connect(self.settings.redis_url, self.settings.var_dir)
 
     @cached_property
     def inbox(self) -> Inbox:
@@ -225,9 +227,9 @@ class MarketplaceInput(InputChannel):
                 "created_at": event.created_at,
                 "late": event.created_at < newest_before,
             },  # fmt: skip
-            "kefu_verified": {"customer_id": buyer, "sig": sign_customer(sender_id, buyer)},
+            **trust.claim(self.settings.channel_secret, sender_id, buyer),
         }
-        text = CONTROL_RE.sub("", event.text).strip()
+        text = CONTROL_CHARS.sub("", event.text).strip()
         output = MarketplaceOutput(self, reply_to=event.message_id)
         await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
         return "ok"

@@ -1,8 +1,8 @@
 """What the connector remembers about inbound events, in Redis: which event ids it has handled, and
 each conversation's newest message, read mark and close, so late events never move them backwards.
 
-    {kefu}:<channel>:event:<event_id>    "processing" while one process handles it, then "done" for the window
-    {kefu}:<channel>:conv:<conversation> hash: buyer_id, last_message_at, read_up_to, closed_at (ms)
+    keys.channel_event         "processing" while one process handles the event, then "done" for the window
+    keys.channel_conversation  hash: buyer_id, last_message_at, read_up_to, closed_at (ms)
 """
 
 from __future__ import annotations
@@ -43,7 +43,6 @@ class Inbox:
     def __init__(self, client: redis.Redis, channel: str, dedup_window_s: int, lease_s: int = 120) -> None:
         self.redis = client
         self.channel = channel
-        self.prefix = f"{keys.PREFIX}:{channel}"
         self.window_s = dedup_window_s
         self.lease_s = lease_s
         self._begin = client.register_script(BEGIN)
@@ -51,7 +50,7 @@ class Inbox:
         self._abandon = client.register_script(ABANDON)
 
     def _event(self, event_id: str) -> str:
-        return f"{self.prefix}:event:{event_id}"
+        return keys.channel_event(self.channel, event_id)
 
     def conversation_key(self, conversation_id: str) -> str:
         return keys.channel_conversation(f"{self.channel}:{conversation_id}")

@@ -1,8 +1,8 @@
 """Our messages to marketplace buyers: a durable outbox in Redis and the sender that drains it.
 
-    {kefu}:<channel>:out:q:<conversation>   list   message ids of one conversation, oldest first
-    {kefu}:<channel>:out:msg:<message id>   hash   conversation, sender_id, body (JSON), attempts
-    {kefu}:<channel>:out:due                zset   conversation -> when its oldest message may be tried (ms)
+Per channel, in Redis (names in helpdesk/keys.py): a list of message ids per conversation, oldest first
+(outbox_queue); a hash per message with its conversation, sender_id, body and attempts (outbox_message);
+and a sorted set of conversations by when their oldest message may be tried (outbox_due).
 
 Only the oldest message of a conversation is ever in flight, so a buyer gets replies in order even
 while one is being retried. Claiming a conversation leases it (its due time moves past the lease),
@@ -33,6 +33,7 @@ from helpdesk import keys
 
 log = logging.getLogger(__name__)
 
+# The scripts get two key prefixes: Q (+ conversation) names a conversation's queue, M (+ message id) a message.
 PUSH = """
 redis.call('HSET', KEYS[1], 'conversation', ARGV[2], 'sender_id', ARGV[3], 'body', ARGV[4], 'attempts', 0)
 redis.call('RPUSH', KEYS[2], ARGV[1])
@@ -40,15 +41,15 @@ redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[2])
 return 1
 """
 
-# KEYS[1] due; ARGV now, lease ms, limit, key prefix. Each row: conversation, message id, sender_id, body, attempts.
+# KEYS[1] due; ARGV now, lease ms, limit, Q, M. Each row: conversation, message id, sender_id, body, attempts.
 CLAIM = """
 local rows = {}
 local now = tonumber(ARGV[1])
 for _, conv in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
-  local head = redis.call('LINDEX', ARGV[4] .. ':q:' .. conv, 0)
+  local head = redis.call('LINDEX', ARGV[4] .. conv, 0)
   if head then
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), conv)
-    local m = redis.call('HMGET', ARGV[4] .. ':msg:' .. head, 'sender_id', 'body', 'attempts')
+    local m = redis.call('HMGET', ARGV[5] .. head, 'sender_id', 'body', 'attempts')
     table.insert(rows, {conv, head, m[1] or '', m[2] or '{}', m[3] or '0'})
   else
     redis.call('ZREM', KEYS[1], conv)
@@ -57,31 +58,31 @@ end
 return rows
 """
 
-# KEYS[1] due; ARGV key prefix, conversation, message id, now, then for a failure: failed key, record, live channel,
+# KEYS[1] due; ARGV Q, M, conversation, message id, now, then for a failure: failed key, record, live channel,
 # live event. Removes the message if it is still the head; schedules the conversation's next one.
 FINISH = """
-local q = ARGV[1] .. ':q:' .. ARGV[2]
-if redis.call('LINDEX', q, 0) ~= ARGV[3] then return 0 end
+local q = ARGV[1] .. ARGV[3]
+if redis.call('LINDEX', q, 0) ~= ARGV[4] then return 0 end
 redis.call('LPOP', q)
-redis.call('DEL', ARGV[1] .. ':msg:' .. ARGV[3])
+redis.call('DEL', ARGV[2] .. ARGV[4])
 if redis.call('LLEN', q) > 0 then
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+  redis.call('ZADD', KEYS[1], ARGV[5], ARGV[3])
 else
-  redis.call('ZREM', KEYS[1], ARGV[2])
+  redis.call('ZREM', KEYS[1], ARGV[3])
 end
-if ARGV[5] then
-  redis.call('LPUSH', ARGV[5], ARGV[6])
-  redis.call('LTRIM', ARGV[5], 0, 49)
-  redis.call('PUBLISH', ARGV[7], ARGV[8])
+if ARGV[6] then
+  redis.call('LPUSH', ARGV[6], ARGV[7])
+  redis.call('LTRIM', ARGV[6], 0, 49)
+  redis.call('PUBLISH', ARGV[8], ARGV[9])
 end
 return 1
 """
 
-# KEYS[1] due; ARGV key prefix, conversation, message id, when to try again (ms).
+# KEYS[1] due; ARGV Q, M, conversation, message id, when to try again (ms).
 RETRY = """
-if redis.call('LINDEX', ARGV[1] .. ':q:' .. ARGV[2], 0) ~= ARGV[3] then return -1 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[4]), ARGV[2])
-return redis.call('HINCRBY', ARGV[1] .. ':msg:' .. ARGV[3], 'attempts', 1)
+if redis.call('LINDEX', ARGV[1] .. ARGV[3], 0) ~= ARGV[4] then return -1 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[5]), ARGV[3])
+return redis.call('HINCRBY', ARGV[2] .. ARGV[4], 'attempts', 1)
 """
 
 
@@ -115,8 +116,9 @@ class Outbox:
     def __init__(self, client: redis.Redis, channel: str) -> None:
         self.redis = client
         self.channel = channel
-        self.prefix = f"{keys.PREFIX}:{channel}:out"
-        self.due = f"{self.prefix}:due"
+        self.due = keys.outbox_due(channel)
+        # the key prefixes the scripts append a conversation or a message id to
+        self.prefixes = [keys.outbox_queue(channel, ""), keys.outbox_message(channel, "")]
         self._push = client.register_script(PUSH)
         self._claim = client.register_script(CLAIM)
         self._finish = client.register_script(FINISH)
@@ -126,28 +128,30 @@ class Outbox:
         mid = uuid.uuid4().hex
         data = json.dumps(body, ensure_ascii=False)
         self._push(
-            keys=[f"{self.prefix}:msg:{mid}", f"{self.prefix}:q:{conversation}", self.due],
+            keys=[keys.outbox_message(self.channel, mid), keys.outbox_queue(self.channel, conversation), self.due],
             args=[mid, conversation, sender_id, data, now_ms()],
         )
         return mid
 
     def claim(self, limit: int, lease_s: float) -> List[Claim]:
-        rows = self._claim(keys=[self.due], args=[now_ms(), int(lease_s * 1000), limit, self.prefix])
+        rows = self._claim(keys=[self.due], args=[now_ms(), int(lease_s * 1000), limit, *self.prefixes])
         return [Claim(c, m, s, json.loads(b), int(a)) for c, m, s, b, a in rows]
 
     def sent(self, claim: Claim) -> bool:
-        return bool(self._finish(keys=[self.due], args=[self.prefix, claim.conversation, claim.message_id, now_ms()]))
+        return bool(
+            self._finish(keys=[self.due], args=[*self.prefixes, claim.conversation, claim.message_id, now_ms()])
+        )
 
     def retry(self, claim: Claim, delay_s: float) -> None:
         due = now_ms() + int(delay_s * 1000)
-        self._retry(keys=[self.due], args=[self.prefix, claim.conversation, claim.message_id, due])
+        self._retry(keys=[self.due], args=[*self.prefixes, claim.conversation, claim.message_id, due])
 
     def failed(self, claim: Claim, reason: str) -> bool:
         sender = claim.body.get("sender") or {}
         record = {"text": claim.body.get("text", ""), "reason": reason, "at": time.time(), "channel": self.channel,
                   "agent": sender.get("id", ""), "attempts": claim.attempts + 1}  # fmt: skip
         live = {"kind": "delivery_failed", "conversation_id": claim.sender_id, "agent": sender.get("id", "")}
-        args = [self.prefix, claim.conversation, claim.message_id, now_ms(), keys.delivery_failed(claim.sender_id),
+        args = [*self.prefixes, claim.conversation, claim.message_id, now_ms(), keys.delivery_failed(claim.sender_id),
                 json.dumps(record, ensure_ascii=False), keys.LIVE, json.dumps(live)]  # fmt: skip
         return bool(self._finish(keys=[self.due], args=args))
 

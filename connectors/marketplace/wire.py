@@ -33,11 +33,10 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from connectors.rest import CONTROL_RE
+from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT
 
 EVENT_TYPES = ("message", "read", "conversation_closed")
 ID_RE = re.compile(r"^[\w.:-]{1,128}$")
-MAX_TEXT_CHARS = 10_000
 
 
 class BadEvent(ValueError):
@@ -121,10 +120,10 @@ class Wire:
             mid, text = message.get("id"), message.get("text")
             if not isinstance(mid, str) or not ID_RE.match(mid):
                 raise BadEvent("message.id must be 1-128 letters, digits or . : _ -")
-            if not isinstance(text, str) or not CONTROL_RE.sub("", text).strip():
+            if not isinstance(text, str) or not CONTROL_CHARS.sub("", text).strip():
                 raise BadEvent("message.text must be a string with something visible in it")
-            if len(text) > MAX_TEXT_CHARS:
-                raise BadEvent(f"message.text is longer than {MAX_TEXT_CHARS} characters")
+            if len(text) > MAX_BUYER_TEXT:
+                raise BadEvent(f"message.text is longer than {MAX_BUYER_TEXT} characters")
             return Event(**{**event.__dict__, "message_id": mid, "text": text})
         if kind == "read":
             up_to = data.get("read_up_to")

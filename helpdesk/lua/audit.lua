@@ -19,7 +19,7 @@ for _, aid in ipairs(redis.call('ZRANGE', ROTATION, 0, -1)) do
 end
 local cursor = '0'
 repeat
-  local page = redis.call('SCAN', cursor, 'MATCH', P .. ':conv:*', 'COUNT', 1000)
+  local page = redis.call('SCAN', cursor, 'MATCH', CONV_PATTERN, 'COUNT', 1000)
   cursor = page[1]
   for _, key in ipairs(page[2]) do
     local c = redis.call('HMGET', key, 'state', 'agent', 'conversation_id')

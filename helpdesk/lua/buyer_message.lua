@@ -10,6 +10,6 @@ if c[1] == 'assigned' and blank(c[3]) then
   emit('buyer_waiting', cid, c[2])
 end
 if c[1] == 'assigned' or c[1] == 'waiting' then
-  redis.call('PUBLISH', P .. ':live', cjson.encode({kind = 'buyer_message', conversation_id = cid, agent = c[2] or ''}))
+  redis.call('PUBLISH', LIVE, cjson.encode({kind = 'buyer_message', conversation_id = cid, agent = c[2] or ''}))
 end
 return {c[1] or ''}

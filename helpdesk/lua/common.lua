@@ -1,24 +1,13 @@
--- Prepended to every script: key names, the clock, events, timers and the choice of agent.
+-- Prepended to every script, after the key names (helpdesk/keys.py: lua_names) and the queue's
+-- constants (helpdesk/scripts.py): the clock, events, timers and the choice of agent.
 -- ARGV[1] now (Unix s), ARGV[2] remind_after_s, ARGV[3] reassign_after_s, ARGV[4] assignment mode;
 -- each script's own arguments start at ARGV[5]. Every key shares the {kefu} hash tag (one cluster slot).
-local P = '__PREFIX__'
 local NOW = tonumber(ARGV[1])
 local REMIND = tonumber(ARGV[2])
 local REASSIGN = tonumber(ARGV[3])
 local MODE = ARGV[4]
-local WAITING = P .. ':queue:waiting'
-local TIMERS = P .. ':timers'
-local ROTATION = P .. ':rotation'
-local PRESENCE = P .. ':presence'
-local EVENTS = P .. ':events'
-local RESUME = P .. ':resume'
-local HANDLE_TIMES = P .. ':handle_times'
-local FRONT = 1e14 -- taken off a returned chat's score once: it goes ahead of every new request
 local DISPATCH_LIMIT = 50
 
-local function conv_key(cid) return P .. ':conv:' .. cid end
-local function agent_key(aid) return P .. ':agent:' .. aid end
-local function chats_key(aid) return P .. ':agent:' .. aid .. ':chats' end
 local function blank(v) return v == false or v == nil or v == '' end
 
 -- Every transition leaves an event in the stream; the helpdesk copies the stream into SQL.
@@ -30,7 +19,7 @@ local function emit(kind, cid, agent, detail, hid)
   end
   local id = redis.call('XADD', EVENTS, '*', 'kind', kind, 'conversation_id', cid, 'handoff_id', hid,
     'agent', agent or '', 'at', ARGV[1], 'detail', cjson.encode(detail or {}))
-  redis.call('PUBLISH', P .. ':live', cjson.encode({kind = kind, conversation_id = cid, agent = agent or ''}))
+  redis.call('PUBLISH', LIVE, cjson.encode({kind = kind, conversation_id = cid, agent = agent or ''}))
   return id
 end
 
@@ -94,7 +83,7 @@ local function take(cid, aid, prev)
   -- the buyer is owed an answer from the moment an agent takes over
   redis.call('HSET', conv, 'state', 'assigned', 'agent', aid, 'assigned_at', ARGV[1], 'group', '',
     'exclude', '', 'unreplied_since', ARGV[1], 'reminded_at', '')
-  redis.call('ZADD', ROTATION, redis.call('INCR', P .. ':rotation_seq'), aid)
+  redis.call('ZADD', ROTATION, redis.call('INCR', ROTATION_SEQ), aid)
   arm('remind', cid, NOW + REMIND)
 end
 

@@ -10,7 +10,7 @@ import pytest
 from actions import services
 from actions.dialogue import ActionRating
 from actions.handoff import ActionComplaint, ActionFallback, ActionHandoff, ActionHandoffResolved, ordinal
-from helpdesk.hours import WEEKDAYS
+from shop.config import WEEKDAYS
 from tests.actions.trackers import responses, run, tracker, user_event
 from tests.helpdesk.conftest import agent_profile
 from tests.shop_files import write_shop
@@ -21,7 +21,7 @@ async def test_complaint_apologises_pauses_and_queues_with_priority(action_env):
     msgs, events = await run(ActionComplaint(), t)
     assert responses(msgs) == ["utter_complaint_apology", "utter_handoff", "utter_handoff_busy"]
     assert events == [{"event": "pause", "timestamp": None}]
-    rec = services.handoff_queue().get("c-1")
+    rec = services.services().desk.queue.get("c-1")
     assert rec["category"] == "complaint" and rec["priority"] == "10" and rec["state"] == "waiting"
     assert "arrived torn" in rec["summary"] and rec["language"] == "en"
 
@@ -32,16 +32,16 @@ async def test_vip_complaint_jumps_the_queue(action_env):
         "broken", "complaint", slots={"order_number": "A10004", "verified_orders": ["A10004"]}, sender_id="vip-1"
     )
     await run(ActionComplaint(), vip)
-    queue = services.handoff_queue()
-    assert queue.get("vip-1")["priority"] == "15" and queue.get("vip-1")["order_number"] == "A10004"
-    assert queue.waiting().index("vip-1") < queue.waiting().index("plain-1")
+    desk = services.services().desk
+    assert desk.queue.get("vip-1")["priority"] == "15" and desk.queue.get("vip-1")["order_number"] == "A10004"
+    assert desk.queue.waiting().index("vip-1") < desk.queue.waiting().index("plain-1")
 
 
 async def test_second_enqueue_is_a_no_op(action_env):
     t = tracker("agent", "request_human", sender_id="h-2")
     await run(ActionHandoff(), t)
     await run(ActionHandoff(), t)
-    assert services.handoff_queue().waiting().count("h-2") == 1
+    assert services.services().desk.queue.waiting().count("h-2") == 1
 
 
 async def test_two_failures_in_a_row_hand_off(action_env):
@@ -51,7 +51,7 @@ async def test_two_failures_in_a_row_hand_off(action_env):
     second = tracker("zzz qqq", "out_of_scope", history=[user_event("blorp", "nlu_fallback")], sender_id="f-1")
     msgs, events = await run(ActionFallback(), second)
     assert responses(msgs) == ["utter_fallback_handoff", "utter_handoff", "utter_handoff_busy"]
-    assert services.handoff_queue().get("f-1")["reason"] == "bot_failed"
+    assert services.services().desk.queue.get("f-1")["reason"] == "bot_failed"
 
 
 async def test_an_understood_turn_resets_the_count(action_env):
@@ -69,19 +69,19 @@ async def test_queue_down_tells_the_buyer_another_way(action_env, monkeypatch):
 
 
 async def test_an_agent_with_room_gets_the_chat_at_once_and_the_buyer_hears_their_name(action_env):
-    q = services.handoff_queue()
-    q.register_agent("amy", agent_profile(2, name="Amy Zhou"))
-    q.set_status("amy", "online")
+    desk = services.services().desk
+    desk.agents.register("amy", agent_profile(2, name="Amy Zhou"))
+    desk.agents.set_status("amy", "online")
     zh = tracker("人工", "request_human", slots={"language": "zh"}, sender_id="a-1")
     msgs, events = await run(ActionHandoff(), zh)
     assert responses(msgs) == ["utter_handoff", "utter_handoff_assigned"] and msgs[1]["agent_name"] == "Amy Zhou"
-    assert q.get("a-1")["agent"] == "amy" and events == [{"event": "pause", "timestamp": None}]
+    assert desk.queue.get("a-1")["agent"] == "amy" and events == [{"event": "pause", "timestamp": None}]
 
 
 async def test_when_everyone_is_busy_the_buyer_hears_their_place_and_the_wait(action_env):
-    q = services.handoff_queue()
-    q.register_agent("amy", agent_profile(1))
-    q.set_status("amy", "online")
+    desk = services.services().desk
+    desk.agents.register("amy", agent_profile(1))
+    desk.agents.set_status("amy", "online")
     await run(ActionHandoff(), tracker("agent", "request_human", sender_id="first"))  # takes amy's only slot
     await run(ActionHandoff(), tracker("agent", "request_human", sender_id="second"))
     msgs, _ = await run(ActionHandoff(), tracker("human please", "request_human", sender_id="third"))
@@ -101,7 +101,7 @@ async def test_outside_business_hours_the_buyer_hears_when_the_shop_opens(action
     msgs, events = await run(ActionHandoff(), tracker("agent", "request_human", sender_id="night-1"))
     assert responses(msgs) == ["utter_handoff", "utter_handoff_after_hours"]
     assert msgs[-1]["opens"] == "tomorrow at 09:00"
-    assert services.handoff_queue().waiting() == ["night-1"]  # the message waits for the morning
+    assert services.services().desk.queue.waiting() == ["night-1"]  # the message waits for the morning
 
 
 @pytest.mark.parametrize("n,text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"),
@@ -111,15 +111,15 @@ def test_ordinal(n, text):
 
 
 async def test_after_resolve_the_bot_is_back_asks_a_rating_and_stores_it(action_env):
-    q = services.handoff_queue()
-    q.register_agent("amy", agent_profile(1))
-    q.set_status("amy", "online")
+    desk = services.services().desk
+    desk.agents.register("amy", agent_profile(1))
+    desk.agents.set_status("amy", "online")
     await run(ActionComplaint(), tracker("torn!", "complaint", sender_id="r-1"))
-    q.resolve("r-1", "amy")
+    desk.queue.resolve("r-1", "amy")
     msgs, events = await run(ActionHandoffResolved(), tracker("", "", sender_id="r-1"))
     assert responses(msgs) == ["utter_handoff_resolved", "utter_ask_rating"]
     assert [e["event"] for e in events] == ["resume", "slot", "action"] and events[1]["value"] is True
     rated = tracker("5", "rate", slots={"awaiting_rating": True}, sender_id="r-1")
     msgs, events = await run(ActionRating(), rated)
     assert responses(msgs) == ["utter_rating_thanks"]
-    assert q.get("r-1")["rating"] == "5"
+    assert desk.queue.get("r-1")["rating"] == "5"

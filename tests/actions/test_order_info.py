@@ -5,8 +5,9 @@ from __future__ import annotations
 import requests
 from rasa_sdk.events import SlotSet
 
-from actions.context import sign_customer
 from actions.order_info import ActionOrderInfo
+from shop.settings import DEV_CHANNEL_SECRET
+from shop.trust import claim
 from tests.actions.trackers import ent, responses, run, tracker, user_event
 
 LILY = {"email": "lily.chen@example.com", "phone": "13812345678"}
@@ -91,13 +92,13 @@ async def test_third_failure_hands_off_to_a_human(action_env):
     msgs, events = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_ownership_handoff", "utter_handoff", "utter_handoff_busy"]
     assert events[-1] == {"event": "pause", "timestamp": None}
-    queued = services.handoff_queue().get("thief-1")
+    queued = services.services().desk.queue.get("thief-1")
     assert queued["reason"] == "ownership_failed" and queued["state"] == "waiting"
     assert queued["order_number"] == ""  # never proven, so not attached
 
 
 async def test_verified_channel_customer_needs_no_email(action_env):
-    meta = {"kefu_verified": {"customer_id": "mkt-buyer-1001", "sig": sign_customer("buyer-9", "mkt-buyer-1001")}}
+    meta = claim(DEV_CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
     t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, metadata=meta, sender_id="buyer-9")
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_order_delivered"]
@@ -105,7 +106,7 @@ async def test_verified_channel_customer_needs_no_email(action_env):
 
 async def test_only_the_current_message_proves_the_buyer(action_env):
     # a signed marketplace message earlier in the conversation, then a message that came another way
-    meta = {"kefu_verified": {"customer_id": "mkt-buyer-1001", "sig": sign_customer("buyer-9", "mkt-buyer-1001")}}
+    meta = claim(DEV_CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
     earlier = user_event("hi", "greet", None, meta)
     t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, history=[earlier],
                 sender_id="buyer-9")  # fmt: skip

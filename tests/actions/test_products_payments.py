@@ -50,7 +50,7 @@ async def test_material_and_colours(action_env):
 async def test_stock_from_inventory(action_env):
     from actions import services
 
-    shirt = next(p for p in services.repository().products() if p.sku == "CT-03")
+    shirt = next(p for p in services.services().repository.products() if p.sku == "CT-03")
     colour, size = next((c, s) for c, sizes in shirt.stock.items() for s, n in sizes.items() if n > 0)
     t = tracker(f"t-shirt {colour} {size} in stock?", "product_stock", [ent("colour", colour), ent("size", size)])
     msgs, _ = await run(ActionProductInfo(), t)

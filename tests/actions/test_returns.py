@@ -15,10 +15,11 @@ from tests.actions.trackers import responses, run, tracker
 @pytest.fixture
 def restore_orders(shop_db):
     """Put A10001 and A10006 back as seeded after a test that changes them."""
-    from actions.shopdb import Order, ReturnRequest, session_factory
+    from shop.db import make_engine, session_maker
+    from shop.models import Order, ReturnRequest
 
     yield
-    with session_factory(shop_db).begin() as s:
+    with session_maker(make_engine(shop_db)).begin() as s:
         ids = s.execute(select(Order.id).where(Order.number == "A10001")).scalars().all()
         s.execute(delete(ReturnRequest).where(ReturnRequest.order_id.in_(ids)))
         s.execute(update(Order).where(Order.number == "A10001").values(status="delivered"))
@@ -47,7 +48,7 @@ async def test_recent_delivery_is_eligible_and_yes_opens_one_return(action_env, 
     msgs, events = await run(ActionConfirm(), yes)
     assert responses(msgs) == ["utter_return_created"]
     assert msgs[0]["email_masked"] == "li***@example.com"
-    assert services.repository().find_order("A10001").status == "return_requested"
+    assert services.services().repository.find_order("A10001").status == "return_requested"
     # a second yes (double click, retry) does not open a second return
     msgs, _ = await run(ActionConfirm(), yes)
     assert responses(msgs) == ["utter_return_already_open"]
@@ -98,6 +99,6 @@ async def test_yes_cancels_an_unshipped_order_once(action_env, restore_orders):
     yes = tracker("yes", "affirm", slots=proven("A10006", pending_confirmation="cancel:A10006"))
     msgs, _ = await run(ActionConfirm(), yes)
     assert responses(msgs) == ["utter_cancel_done_paid"] and msgs[0]["refund_days"] == 5
-    assert services.repository().find_order("A10006").status == "cancelled"
+    assert services.services().repository.find_order("A10006").status == "cancelled"
     msgs, _ = await run(ActionConfirm(), yes)
     assert responses(msgs) == ["utter_cancel_not_possible"]

@@ -10,6 +10,7 @@ from typing import List
 import redis
 
 from connectors.marketplace.inbox import Inbox
+from helpdesk import keys
 
 
 def inbox(url: str) -> Inbox:
@@ -60,4 +61,4 @@ def test_a_failed_event_can_be_taken_again_but_not_while_in_hand(redis_url):
     box.done("evt-x")
     box.abandon("evt-x")  # too late: done stays done
     assert box.begin("evt-x") == "duplicate"
-    assert 0 < box.redis.ttl("{kefu}:marketplace:event:evt-x") <= 60
+    assert 0 < box.redis.ttl(keys.channel_event("marketplace", "evt-x")) <= 60

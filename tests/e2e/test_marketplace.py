@@ -193,7 +193,7 @@ def test_events_out_of_order(market, stack):
                 {"buyer_id": buyer, "type": "conversation_closed", "created_at": now + 10},
                 {"buyer_id": buyer, "type": "conversation_closed", "created_at": now - 10})  # fmt: skip
     r = redis.Redis.from_url(f"redis://127.0.0.1:{stack.redis_port}/0", decode_responses=True)
-    state = r.hgetall(f"{keys.PREFIX}:marketplace:conv:c-{buyer}")
+    state = r.hgetall(keys.channel_conversation(f"marketplace:c-{buyer}"))
     assert state["read_up_to"] == str(now) and state["closed_at"] == str(now + 10)
     assert state["last_message_at"] == str(now - 1000) and state["buyer_id"] == buyer
 

@@ -8,11 +8,12 @@ from typing import Callable, Iterator
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from actions.shopdb import make_engine
-from helpdesk import accounts
-from helpdesk.queue import HandoffQueue
-from helpdesk.store import Base
+from helpdesk.desk import Desk
+from helpdesk.record import accounts
+from helpdesk.record.models import create_tables
+from helpdesk.scripts import LuaScripts
 from scripts.stack import free_port
+from shop.db import make_engine, session_maker
 from tests.conftest import postgres_schema
 from tests.helpdesk.procs import Helpdesk, start_redis
 from tests.shop_files import write_shop
@@ -58,12 +59,14 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def make_queue(redis_client, clock) -> Iterator[Callable[..., HandoffQueue]]:
-    def make(mode: str = "round_robin", **agents: dict) -> HandoffQueue:
-        q = HandoffQueue(redis_client, mode=mode, remind_after_s=300, reassign_after_s=180, clock=clock)
+def make_desk(redis_client, clock) -> Iterator[Callable[..., Desk]]:
+    """A live desk on the test's Redis with the given agents (id=profile) registered, offline."""
+
+    def make(mode: str = "round_robin", **agents: dict) -> Desk:
+        desk = Desk.from_scripts(LuaScripts(redis_client, mode, remind_after_s=300, reassign_after_s=180, clock=clock))
         for aid, profile in agents.items():
-            q.register_agent(aid, profile)
-        return q
+            desk.agents.register(aid, profile)
+        return desk
 
     yield make
 
@@ -79,10 +82,10 @@ def helpdesk_db(request, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def sessions(helpdesk_db) -> sessionmaker:
+def record_db(helpdesk_db) -> sessionmaker:
     engine = make_engine(helpdesk_db)
-    Base.metadata.create_all(engine)
-    yield sessionmaker(bind=engine, expire_on_commit=False, future=True)
+    create_tables(engine)
+    yield session_maker(engine)
     engine.dispose()
 
 
@@ -110,8 +113,8 @@ def helpdesk_factory(tmp_path, sqlite_shop) -> Iterator[Callable[..., Helpdesk]]
             "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
         }
         engine = make_engine(env["HELPDESK_DATABASE_URL"])
-        Base.metadata.create_all(engine)
-        with sessionmaker(bind=engine, future=True).begin() as session:  # every agent's console password
+        create_tables(engine)
+        with session_maker(engine).begin() as session:  # every agent's console password
             for agent in ("amy", "ben", "chen"):
                 accounts.set_password(session, agent, PASSWORD)
         engine.dispose()
@@ -129,5 +132,3 @@ def helpdesk_factory(tmp_path, sqlite_shop) -> Iterator[Callable[..., Helpdesk]]
 @pytest.fixture
 def hd(helpdesk_factory) -> Helpdesk:
     return helpdesk_factory()
-
-

@@ -41,9 +41,9 @@ class Helpdesk:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = env.get("KEFU_HELPDESK_TOKEN", "")
-        args = [sys.executable, "-m", "helpdesk.service", "--port", str(self.port),
-                "--sweep-interval", str(sweep_interval), "--keep-online", keep_online]  # fmt: skip
-        full_env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1", **env}
+        args = [sys.executable, "-m", "helpdesk.web", "serve", "--port", str(self.port), "--keep-online", keep_online]
+        full_env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                    "KEFU_SWEEP_INTERVAL_S": str(sweep_interval), **env}  # fmt: skip
         self.proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=open(log, "a"), stderr=subprocess.STDOUT)
         wait_http(f"{self.url}/health", 60, self.proc)
         self.http = requests.Session()
@@ -59,4 +59,3 @@ class Helpdesk:
         if self.proc.poll() is None:
             self.proc.kill() if kill else self.proc.terminate()
         self.proc.wait(15)
-

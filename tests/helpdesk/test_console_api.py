@@ -7,7 +7,7 @@ from http.cookies import SimpleCookie
 import pytest
 import requests
 
-from helpdesk.console_api import fill
+from helpdesk.web.console import fill
 from tests.helpdesk.conftest import PASSWORD
 from tests.helpdesk.procs import Helpdesk
 

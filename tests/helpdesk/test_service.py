@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from helpdesk.openapi import SPEC
-from helpdesk.service import create_app
+from helpdesk.web.app import create_app
+from helpdesk.web.openapi import SPEC
 from tests.helpdesk.procs import Helpdesk
 from tests.polling import wait_for
 

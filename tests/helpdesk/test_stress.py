@@ -3,7 +3,7 @@ buyers, timers firing every second, one service killed with -9 and Redis killed 
 mid-run; then Redis loses everything and the services rebuild it from SQL.
 
 Asserted: 0 double-assigned and 0 lost, checked atomically in Redis during the whole run
-(helpdesk/audit.lua) and over the full event history in SQL (helpdesk/audit.py), not just at the end.
+(helpdesk/lua/audit.lua) and over the full event history in SQL (helpdesk/record/audit.py), not just at the end.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from actions.shopdb import make_engine
 from helpdesk import keys
-from helpdesk.audit import live_problems, record_problems
-from helpdesk.queue import HandoffError, HandoffQueue
-from helpdesk.store import Base, Handoff, HandoffEvent
+from helpdesk.desk import Desk
+from helpdesk.record.audit import record_problems
+from helpdesk.record.models import Handoff, HandoffEvent, create_tables
+from helpdesk.scripts import HandoffError, LuaScripts
 from scripts.stack import free_port
+from shop.db import make_engine
 from tests.helpdesk.procs import Helpdesk, start_redis
 from tests.shop_files import write_shop
 
@@ -87,13 +88,13 @@ def cluster(tmp_path):
     procs["redis"].wait(10)
 
 
-def _queue(port: int) -> HandoffQueue:
-    return HandoffQueue(redis.Redis(port=port, decode_responses=True, socket_timeout=2))
+def _desk(port: int) -> Desk:
+    return Desk.from_scripts(LuaScripts(redis.Redis(port=port, decode_responses=True, socket_timeout=2)))
 
 
 def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_double_assign(cluster, tmp_path):
     rng = random.Random(42)
-    q = _queue(cluster.redis_port)  # this process also acts, as an action server and Rasa's broker do
+    desk = _desk(cluster.redis_port)  # this process also acts, as an action server and Rasa's broker do
     stop = threading.Event()
     confirmed: List[str] = []
     problems: List[str] = []
@@ -111,7 +112,7 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
                 confirmed.append(cid)
             if confirmed and rng.random() < 0.3:
                 try:
-                    q.buyer_message(rng.choice(confirmed))  # as Rasa's event broker does
+                    desk.queue.buyer_message(rng.choice(confirmed))  # as Rasa's event broker does
                 except redis.RedisError:
                     pass
             time.sleep(rng.uniform(0, 2 * CHAOS_S / CONVERSATIONS))
@@ -138,7 +139,7 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
                         cid = arng.choice(chats)
                         what = arng.choice(["reply", "reply", "resolve", "resolve", "transfer", "group"])
                         if what == "reply":
-                            q.reply(cid, aid)  # what the service does once Rasa took the message
+                            desk.queue.reply(cid, aid)  # what the service does once Rasa took the message
                         elif what == "resolve":
                             cluster.call("POST", f"/conversations/{cid}/resolve", {"agent": aid}, tries=3)
                         elif what == "transfer":
@@ -164,7 +165,7 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
     def auditor() -> None:
         while not stop.is_set():
             try:
-                found = live_problems(q)
+                found = desk.audit()
             except redis.RedisError:
                 found = []
             problems.extend(found)
@@ -190,12 +191,12 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
 
     # the surviving services copy every event into SQL (the killed one's lease runs out first)
     deadline = time.monotonic() + 60
-    while q.redis.xlen(keys.EVENTS) and time.monotonic() < deadline:
+    while desk.redis.xlen(keys.EVENTS) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert q.redis.xlen(keys.EVENTS) == 0
-    problems.extend(live_problems(q))
+    assert desk.redis.xlen(keys.EVENTS) == 0
+    problems.extend(desk.audit())
     engine = make_engine(f"sqlite:///{tmp_path / 'helpdesk.db'}")
-    Base.metadata.create_all(engine)
+    create_tables(engine)
     sessions = sessionmaker(bind=engine, future=True)
     with sessions() as s:
         problems.extend(record_problems(s))
@@ -203,7 +204,7 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
         latest: Dict[str, Handoff] = {}
         for h in s.scalars(select(Handoff).order_by(Handoff.created_at)):
             latest[h.conversation_id] = h
-    live = {cid: q.get(cid) for cid in confirmed}
+    live = {cid: desk.queue.get(cid) for cid in confirmed}
     lost = [cid for cid, h in live.items() if h.get("state") not in ("waiting", "assigned", "resolved")]
     unrecorded = [cid for cid in confirmed if cid not in latest or latest[cid].state != live[cid].get("state")]
     print(f"\nstress: {len(confirmed)} conversations, events {dict(kinds)}, agent actions {dict(actions)}")
@@ -215,14 +216,14 @@ def test_three_services_chaos_kill_9_and_redis_restart_lose_nothing_and_never_do
     for aid in AGENTS:  # all signed off first, so that no timer or heartbeat moves anything meanwhile
         assert cluster.call("POST", f"/agents/{aid}/status", {"status": "offline"}).status_code == 200
     time.sleep(0.5)
-    while q.redis.xlen(keys.EVENTS):
+    while desk.redis.xlen(keys.EVENTS):
         time.sleep(0.2)
-    before = (q.waiting(), {cid: q.get(cid).get("state") for cid in confirmed})
-    q.redis.flushall()
+    before = (desk.queue.waiting(), {cid: desk.queue.get(cid).get("state") for cid in confirmed})
+    desk.redis.flushall()
     deadline = time.monotonic() + 30
-    while not q.redis.exists(keys.EPOCH) and time.monotonic() < deadline:
+    while not desk.redis.exists(keys.EPOCH) and time.monotonic() < deadline:
         time.sleep(0.1)
-    after = (q.waiting(), {cid: (q.get(cid).get("state") or "resolved") for cid in confirmed})
+    after = (desk.queue.waiting(), {cid: (desk.queue.get(cid).get("state") or "resolved") for cid in confirmed})
     before_open = {cid: st for cid, st in before[1].items() if st != "resolved"}
     assert after[0] == before[0] and {c: s for c, s in after[1].items() if s != "resolved"} == before_open
-    assert live_problems(q) == []
+    assert desk.audit() == []

@@ -6,14 +6,17 @@ A mistake in the file stops start-up with the dotted path of the bad key, e.g.
 
 from __future__ import annotations
 
-import functools
 import os
+import sys
 from pathlib import Path
 from typing import Dict, List, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
+
+from shop import formats
+from shop.settings import Settings
 
 LANGS = ("en", "zh")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -130,7 +133,7 @@ class Timers(_Strict):
 
 
 class Agent(_Strict):
-    id: constr(regex=r"^[a-z0-9][a-z0-9_.-]{0,39}$")  # noqa: F722 - used in Redis keys and URLs
+    id: constr(regex=formats.AGENT_ID)  # used in Redis keys and URLs
     name: str
     capacity: conint(ge=0, le=50)  # 0: the agent takes no chats (e.g. a supervisor)
     languages: List[Literal["en", "zh"]]
@@ -170,7 +173,7 @@ class Tracking(_Strict):
 
 
 class QuickReply(_Strict):
-    shortcut: constr(regex=r"^[\w\u4e00-\u9fff-]{1,30}$")  # noqa: F722 - typed after a slash
+    shortcut: constr(regex=formats.SHORTCUT)  # typed after a slash
     en: str
     zh: str
 
@@ -207,21 +210,9 @@ def load_shop_config(path: str | os.PathLike) -> ShopConfig:
         raise ShopConfigError(f"{path}: {problems}") from exc
 
 
-@functools.lru_cache(maxsize=None)
-def shop_config() -> ShopConfig:
-    """The shop file named by KEFU_SHOP_CONFIG (default: shop.yml at the project root)."""
-    from actions.settings import settings
-
-    return load_shop_config(settings().shop_config)
-
-
 def main() -> None:
-    """python -m actions.shop_config [FILE]: check a shop file, exit 1 naming the bad key."""
-    import sys
-
-    from actions.settings import settings
-
-    path = sys.argv[1] if len(sys.argv) > 1 else settings().shop_config
+    """python -m shop.config [FILE]: check a shop file, exit 1 naming the bad key."""
+    path = sys.argv[1] if len(sys.argv) > 1 else Settings.from_env().shop_config
     try:
         cfg = load_shop_config(path)
     except ShopConfigError as exc:

@@ -1,12 +1,10 @@
 """The shop's own data (customers, catalog, orders, shipments, coupons, returns, payments).
 
-SQLAlchemy 1.4 models; SQLite by default, PostgreSQL by DATABASE_URL. Queries live in
-actions/repository.py; the demo data comes from scripts/seed_shop.py.
+SQLAlchemy 1.4 models; SQLite by default, PostgreSQL by DATABASE_URL (engines: shop/db.py).
+Queries live in shop/repository.py; the demo data comes from scripts/seed_shop.py.
 """
 
 from __future__ import annotations
-
-import functools
 
 from sqlalchemy import (
     JSON,
@@ -18,10 +16,8 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    create_engine,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import declarative_base, relationship, sessionmaker
+from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
 
@@ -150,15 +146,3 @@ class Payment(Base):
     amount = Column(Float, nullable=False)
     created_at = Column(DateTime, nullable=False)
     order = relationship("Order", back_populates="payments")
-
-
-def make_engine(url: str) -> Engine:
-    """An engine that also works from the action server's worker threads."""
-    if url.startswith("sqlite"):
-        return create_engine(url, connect_args={"check_same_thread": False}, future=True)
-    return create_engine(url, pool_pre_ping=True, future=True)
-
-
-@functools.lru_cache(maxsize=None)
-def session_factory(url: str) -> sessionmaker:
-    return sessionmaker(bind=make_engine(url), expire_on_commit=False, future=True)

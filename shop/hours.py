@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from shop.config import WEEKDAYS, BusinessHours
+
 _DAY_NAMES = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
@@ -22,13 +23,13 @@ def local_time(ts: float, timezone: str) -> datetime:
     return datetime.fromtimestamp(ts, ZoneInfo(timezone))
 
 
-def is_open(ts: float, hours, timezone: str) -> bool:
+def is_open(ts: float, hours: BusinessHours, timezone: str) -> bool:
     now = local_time(ts, timezone)
     minute = now.hour * 60 + now.minute
     return WEEKDAYS[now.weekday()] in hours.days and _minutes(hours.open) <= minute < _minutes(hours.close)
 
 
-def next_opening(ts: float, hours, timezone: str) -> Optional[datetime]:
+def next_opening(ts: float, hours: BusinessHours, timezone: str) -> Optional[datetime]:
     """The next time the shop opens after ts (local time); None if it never opens."""
     now = local_time(ts, timezone)
     opening = _minutes(hours.open)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from shop import formats
+
 ERROR = {"$ref": "#/components/schemas/Error"}
-AGENT_ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,39}$"}
+AGENT_ID = {"type": "string", "pattern": formats.AGENT_ID}
 ACTING = {
     "agent": {**AGENT_ID, "description": "the acting agent"},
     "as_supervisor": {"type": "boolean", "description": "act on another agent's chat (role supervisor only)"},
@@ -87,7 +89,7 @@ SPEC: Dict[str, Any] = {
                         "vip": {"type": "boolean"},
                         "reason": {"type": "string"},
                         "order_number": {"type": "string"},
-                        "summary": {"type": "string", "maxLength": 4000},
+                        "summary": {"type": "string", "maxLength": formats.MAX_AGENT_TEXT},
                     },
                 ),
                 errors="400 401",
@@ -110,7 +112,10 @@ SPEC: Dict[str, Any] = {
             "post": {
                 **_op(
                     "The owner's message: into the Rasa transcript, and the reply timers stop",
-                    _body(["agent", "text"], {"agent": AGENT_ID, "text": {"type": "string", "maxLength": 4000}}),
+                    _body(
+                        ["agent", "text"],
+                        {"agent": AGENT_ID, "text": {"type": "string", "maxLength": formats.MAX_AGENT_TEXT}},
+                    ),
                     errors="400 401 404 409 502",
                 ),
                 "parameters": [_param("conversation_id")],
@@ -203,7 +208,7 @@ SPEC: Dict[str, Any] = {
             "post": {
                 **_op(
                     "Add an internal note",
-                    _body(["text"], {"text": {"type": "string", "maxLength": 4000}}),
+                    _body(["text"], {"text": {"type": "string", "maxLength": formats.MAX_AGENT_TEXT}}),
                     errors="400 401 403",
                     ok="201",
                 ),

@@ -15,11 +15,12 @@ from typing import List, Optional
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk import keys
+from helpdesk.desk import Desk
 from helpdesk.lease import lease
-from helpdesk.queue import HandoffQueue
-from helpdesk.rasa_client import RasaClient, RasaUnavailable
-from helpdesk.rebuild import ensure_state
-from helpdesk.recorder import copy_events
+from helpdesk.record.rebuild import ensure_state
+from helpdesk.record.recorder import copy_events
+from helpdesk.web.rasa_client import RasaClient, RasaUnavailable
+from shop.config import ShopConfig
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +28,25 @@ RESUME_RETRY_S = 10
 
 
 class Sweeper:
-    def __init__(self, queue: HandoffQueue, sessions: sessionmaker, cfg, rasa: Optional[RasaClient]) -> None:
-        self.queue = queue
-        self.sessions = sessions
+    def __init__(self, desk: Desk, record: sessionmaker, cfg: ShopConfig, rasa: Optional[RasaClient]) -> None:
+        self.desk = desk
+        self.record = record
         self.cfg = cfg
         self.rasa = rasa
 
     def tick(self) -> Counter:
         done: Counter = Counter()
-        if ensure_state(self.queue, self.sessions, self.cfg):
+        desk = self.desk
+        if ensure_state(desk, self.record, self.cfg):
             done["rebuilt"] += 1
-        for member in self.queue.due_timers():
-            done[self.queue.fire(member)[0]] += 1
-        cutoff = self.queue.clock() - self.cfg.timers.heartbeat_timeout_s
-        for agent_id in self.queue.silent_agents(cutoff):
-            if self.queue.expire(agent_id, cutoff) is not None:
+        for member in desk.timers.due():
+            done[desk.timers.fire(member)[0]] += 1
+        cutoff = desk.clock() - self.cfg.timers.heartbeat_timeout_s
+        for agent_id in desk.agents.silent(cutoff):
+            if desk.agents.expire(agent_id, cutoff) is not None:
                 done["signed_off"] += 1
         done["resumed"] += len(self.resume_bots())
-        done["recorded"] += copy_events(self.queue.redis, self.sessions)
+        done["recorded"] += copy_events(desk.redis, self.record)
         return +done
 
     def resume_bots(self, limit: int = 20) -> List[str]:
@@ -53,7 +55,7 @@ class Sweeper:
         Returns the conversations resumed now."""
         if self.rasa is None:
             return []
-        due = self.queue.redis.zrangebyscore(keys.RESUME, "-inf", self.queue.clock(), start=0, num=limit)
+        due = self.desk.redis.zrangebyscore(keys.RESUME, "-inf", self.desk.clock(), start=0, num=limit)
         return [cid for cid in due if self._resume(cid)]
 
     def resume_now(self, conversation_id: str, wait_s: float = 5.0) -> bool:
@@ -63,7 +65,7 @@ class Sweeper:
             done = self._resume(conversation_id)
             if done is not None:
                 return done
-            if self.queue.redis.zscore(keys.RESUME, conversation_id) is None:
+            if self.desk.redis.zscore(keys.RESUME, conversation_id) is None:
                 return True  # another process resumed it
             if time.monotonic() > deadline:
                 return False
@@ -72,7 +74,7 @@ class Sweeper:
 
     def _resume(self, cid: str) -> Optional[bool]:
         """True: resumed; False: Rasa refused, retried later; None: another process is at it."""
-        client = self.queue.redis
+        client = self.desk.redis
         with lease(client, f"resume:{cid}", ttl_ms=30_000) as held:
             if not held:
                 return None
@@ -82,7 +84,7 @@ class Sweeper:
                 self.rasa.resume(cid)
             except RasaUnavailable as exc:
                 log.warning("could not resume the bot for %s, retrying in %d s: %s", cid, RESUME_RETRY_S, exc)
-                client.zadd(keys.RESUME, {cid: self.queue.clock() + RESUME_RETRY_S}, xx=True)
+                client.zadd(keys.RESUME, {cid: self.desk.clock() + RESUME_RETRY_S}, xx=True)
                 return False
             client.zrem(keys.RESUME, cid)
             return True

@@ -1,7 +1,7 @@
 """Copies the event stream ({kefu}:events) into SQL, one process at a time, in stream order.
 
 An entry is deleted from the stream only after its SQL transaction committed; a crash in
-between copies it again later, and store.record_events skips what it already has.
+between copies it again later, and events.record_events skips what it already has.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk import keys
 from helpdesk.lease import lease
-from helpdesk.store import record_events
+from helpdesk.record.events import record_events
 
 
-def copy_events(client: redis.Redis, sessions: sessionmaker, batch: int = 1000, max_batches: int = 20) -> int:
+def copy_events(client: redis.Redis, db: sessionmaker, batch: int = 1000, max_batches: int = 20) -> int:
     """Copy what the stream holds now; returns the number of new events written."""
     written = 0
     with lease(client, "recorder", ttl_ms=15_000) as held:
@@ -24,7 +24,7 @@ def copy_events(client: redis.Redis, sessions: sessionmaker, batch: int = 1000, 
             entries = client.xrange(keys.EVENTS, count=batch)
             if not entries:
                 break
-            with sessions.begin() as session:
+            with db.begin() as session:
                 written += record_events(session, entries)
             client.xdel(keys.EVENTS, *[stream_id for stream_id, _ in entries])
             if len(entries) < batch:

@@ -1,21 +1,20 @@
-"""Read and write the shop database for the actions.
+"""Read and write the shop database, for the actions and the agent console.
 
 Every method is synchronous (SQLAlchemy 1.4 ORM) and returns plain dataclasses, never live ORM
-objects; the actions call it through ``asyncio.to_thread`` so a slow query never stalls the
-action server's event loop.
+objects; callers run it through ``asyncio.to_thread`` so a slow query never stalls an event loop.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Dict, List, Optional
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, sessionmaker
 
-from actions.shopdb import (
+from shop.db import make_engine, session_maker
+from shop.models import (
     Coupon,
     Customer,
     Order,
@@ -24,7 +23,6 @@ from actions.shopdb import (
     Product,
     ReturnRequest,
     Shipment,
-    session_factory,
 )
 
 
@@ -103,12 +101,6 @@ class CustomerView:
     channel_id: Optional[str]
 
 
-def normalise_order_number(text: str) -> Optional[str]:
-    """'#a10293' -> 'A10293'; anything not shaped like an order number -> None."""
-    m = re.search(r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)", text or "")
-    return f"A{m.group(2)}" if m else None
-
-
 def _product_view(p: Product) -> ProductView:
     return ProductView(
         sku=p.sku,
@@ -131,8 +123,15 @@ def _coupon_view(c: Coupon) -> CouponView:
 class ShopRepository:
     """Queries the actions need, one method each."""
 
-    def __init__(self, database_url: str) -> None:
-        self._session = session_factory(database_url)
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._session = sessions
+
+    @classmethod
+    def connect(cls, database_url: str) -> "ShopRepository":
+        return cls(session_maker(make_engine(database_url)))
+
+    def close(self) -> None:
+        self._session.kw["bind"].dispose()
 
     def find_order(self, number: str) -> Optional[OrderView]:
         with self._session() as s:

@@ -7,13 +7,7 @@ from urllib.parse import quote
 
 import requests
 
-AGENT_KEY = "kefu_agent"  # in a bot event's metadata: {"id", "name"} of the agent who wrote it
-
-
-def agent_of(event: Dict[str, Any]) -> Dict[str, str]:
-    """The agent who wrote a bot event ({} for the bot's own turns)."""
-    agent = (event.get("metadata") or {}).get(AGENT_KEY)
-    return agent if isinstance(agent, dict) else {}
+from helpdesk.payloads import agent_message_metadata
 
 
 class RasaUnavailable(Exception):
@@ -60,8 +54,7 @@ class RasaClient:
     def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
         """Put the agent's message in the transcript, as a bot turn with metadata.kefu_agent, and send it
         through the conversation's own output channel (the widget's socket, a marketplace's API)."""
-        # a key of our own: Rasa also files a response's template values (e.g. {agent_name}) under metadata
-        event = {"event": "bot", "text": text, "metadata": {AGENT_KEY: {"id": agent_id, "name": agent_name}}}
+        event = {"event": "bot", "text": text, "metadata": agent_message_metadata(agent_id, agent_name)}
         query = "include_events=NONE&output_channel=latest&execute_side_effects=true"
         path = f"{self._conversation(conversation_id)}/tracker/events?{query}"
         self._post(path, event)

@@ -1,9 +1,11 @@
-"""Pure helpers that read numbers and codes out of what buyers type."""
+"""Pure helpers that read measurements, ratings and coupon codes out of what buyers type."""
 
 from __future__ import annotations
 
 import re
 from typing import Optional
+
+from shop.parsing import is_order_number
 
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -72,5 +74,5 @@ def coupon_codes(text: str) -> list[str]:
     return [
         m.upper()
         for m in re.findall(r"(?<![A-Za-z0-9])([A-Za-z]{3,12}\d{1,3})(?![A-Za-z0-9])", text or "")
-        if not re.fullmatch(r"[Aa]\d{5}", m)
+        if not is_order_number(m)
     ]

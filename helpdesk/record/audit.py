@@ -1,8 +1,8 @@
 """Checks that no chat is double-assigned or lost, in Redis (now) and in the SQL record (ever).
 
-    python -m helpdesk.audit      # exit 1 and list the problems if there are any
+    python -m helpdesk.web audit      # exit 1 and list the problems if there are any
 
-live_problems() checks the live state in one atomic look (helpdesk/lua/audit.lua).
+Desk.audit() checks the live state in one atomic look (helpdesk/lua/audit.lua).
 record_problems() replays every handoff's events from SQL and checks each one was legal when
 it happened: a chat is taken only while waiting, moved or closed only by its owner of the
 moment. So a chat never had two owners at once, at any time, not just at the end.
@@ -11,21 +11,15 @@ moment. So a chat never had two owners at once, at any time, not just at the end
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.queue import HandoffQueue
-from helpdesk.store import HandoffEvent
+from helpdesk.record.models import HandoffEvent
 
 OWNER_EVENTS = {"first_reply", "replied", "reminded", "buyer_waiting", "reassign_pending"}
-
-
-def live_problems(queue: HandoffQueue) -> List[str]:
-    return list(queue._run("audit"))
 
 
 def _step(state: Optional[str], owner: Optional[str], e: HandoffEvent) -> Tuple[str, Optional[str], Optional[str]]:
@@ -69,19 +63,3 @@ def record_problems(session: Session) -> List[str]:
     for events in by_handoff.values():
         problems += _replay(events)
     return problems
-
-
-def main() -> None:
-    from helpdesk import services
-
-    problems = live_problems(services.queue())
-    with services.sessions()() as session:
-        problems += record_problems(session)
-    for p in problems:
-        print(p)
-    print(f"{len(problems)} problems")
-    sys.exit(1 if problems else 0)
-
-
-if __name__ == "__main__":
-    main()

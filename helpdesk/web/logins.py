@@ -1,4 +1,4 @@
-"""Console sessions in Redis: an opaque cookie, a CSRF token per session, and a login rate limit."""
+"""Console logins in Redis: an opaque cookie, a CSRF token per login, and a login rate limit."""
 
 from __future__ import annotations
 
@@ -16,41 +16,37 @@ LOGIN_TRIES_PER_MINUTE = 10
 
 
 @dataclass(frozen=True)
-class ConsoleSession:
+class ConsoleLogin:
     token: str
     agent: str
     role: str
     csrf: str
 
 
-def _key(token: str) -> str:
-    return f"{keys.PREFIX}:session:{token}"
-
-
-def start(client: redis.Redis, agent: str, role: str) -> ConsoleSession:
-    s = ConsoleSession(secrets.token_urlsafe(32), agent, role, secrets.token_urlsafe(24))
-    client.hset(_key(s.token), mapping={"agent": agent, "role": role, "csrf": s.csrf})
-    client.expire(_key(s.token), TTL_S)
+def start(client: redis.Redis, agent: str, role: str) -> ConsoleLogin:
+    s = ConsoleLogin(secrets.token_urlsafe(32), agent, role, secrets.token_urlsafe(24))
+    client.hset(keys.login(s.token), mapping={"agent": agent, "role": role, "csrf": s.csrf})
+    client.expire(keys.login(s.token), TTL_S)
     return s
 
 
-def find(client: redis.Redis, token: Optional[str]) -> Optional[ConsoleSession]:
+def find(client: redis.Redis, token: Optional[str]) -> Optional[ConsoleLogin]:
     if not token or len(token) > 100:
         return None
-    data = client.hgetall(_key(token))
+    data = client.hgetall(keys.login(token))
     if not data:
         return None
-    client.expire(_key(token), TTL_S)  # sliding: an active agent stays logged in
-    return ConsoleSession(token, data["agent"], data["role"], data["csrf"])
+    client.expire(keys.login(token), TTL_S)  # sliding: an active agent stays logged in
+    return ConsoleLogin(token, data["agent"], data["role"], data["csrf"])
 
 
 def end(client: redis.Redis, token: str) -> None:
-    client.delete(_key(token))
+    client.delete(keys.login(token))
 
 
 def login_allowed(client: redis.Redis, remote: str) -> bool:
     """At most LOGIN_TRIES_PER_MINUTE login attempts per address per minute."""
-    key = f"{keys.PREFIX}:login_tries:{remote}"
+    key = keys.login_tries(remote)
     with client.pipeline() as pipe:
         pipe.set(key, 0, ex=60, nx=True)  # the window opens with the first try; INCR keeps its expiry
         pipe.incr(key)

@@ -1,73 +1,18 @@
-"""The durable record of every handoff, in SQL (SQLite by default, PostgreSQL by URL).
-
-handoff_events holds every event the Lua scripts emitted, in stream order; handoffs holds one
-row per handoff with its timestamps and its live fields as of the last event, which is what
-metrics read and what rebuild.py restores Redis from. Times are Unix seconds (UTC).
-"""
+"""Writing the event stream into the record: every event once, in order, and each handoff's row moved
+the way the Lua script moved its Redis hash. The models are in helpdesk/record/models.py."""
 
 from __future__ import annotations
 
 import json
 from typing import Dict, Iterable, List, Tuple
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Text, select
-from sqlalchemy.orm import Session, declarative_base
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from helpdesk.queue import queue_score
-
-Base = declarative_base()
+from helpdesk.record.models import Handoff, HandoffEvent
 
 # events that give the chat to an agent (the "agent" field names them)
 TAKEN = {"assigned", "claimed", "reassigned"}
-
-
-class Handoff(Base):
-    __tablename__ = "handoffs"
-
-    id = Column(String(40), primary_key=True)  # the queued event's stream id
-    conversation_id = Column(String(255), index=True, nullable=False)
-    channel = Column(String(40), nullable=False, default="")
-    customer = Column(String(80), nullable=False, default="")
-    language = Column(String(8), nullable=False, default="en")
-    category = Column(String(40), nullable=False, default="")
-    priority = Column(Integer, nullable=False, default=0)
-    vip = Column(Boolean, nullable=False, default=False)
-    reason = Column(String(40), nullable=False, default="")
-    order_number = Column(String(40))
-    summary = Column(Text, nullable=False, default="")
-    created_at = Column(Float, nullable=False)
-    # live fields, as of the last event
-    state = Column(String(16), index=True, nullable=False)  # waiting | assigned | resolved
-    agent = Column(String(40))
-    group = Column("group_name", String(40))
-    front = Column(Boolean, nullable=False, default=False)  # sent back to the queue: ahead of new chats
-    assigned_at = Column(Float)
-    unreplied_since = Column(Float)
-    reminded_at = Column(Float)
-    # for metrics
-    first_assigned_at = Column(Float)
-    first_reply_at = Column(Float)
-    resolved_at = Column(Float)
-    resolved_by = Column(String(40))
-    rating = Column(Integer)
-
-    @property
-    def score(self) -> float:
-        score = queue_score(self.priority, self.created_at)
-        return score - 1e14 if self.front else score  # as release() in common.lua
-
-
-class HandoffEvent(Base):
-    __tablename__ = "handoff_events"
-
-    id = Column(Integer, primary_key=True, autoincrement=True)  # copy order = stream order
-    stream_id = Column(String(40), unique=True, nullable=False)
-    handoff_id = Column(String(40), index=True)
-    conversation_id = Column(String(255), nullable=False, default="")
-    kind = Column(String(32), nullable=False)
-    agent = Column(String(40), nullable=False, default="")
-    at = Column(Float, nullable=False)
-    detail = Column(Text, nullable=False, default="{}")
 
 
 def _handoff_from_record(hid: str, record: Dict[str, str]) -> Handoff:
@@ -150,4 +95,3 @@ def recent_handle_times(session: Session, limit: int = 50) -> List[float]:
         .limit(limit)
     )
     return [resolved - assigned for resolved, assigned in rows]
-

@@ -1,8 +1,13 @@
-"""Wire formats of the human handoff (what the bot's handoff action enqueues)."""
+"""What crosses process boundaries in the human handoff: the record a handoff is queued with, and how an
+agent's message is marked in the Rasa transcript."""
 
 from __future__ import annotations
 
-from typing import Optional, TypedDict
+from typing import Any, Dict, Optional, TypedDict
+
+# In a bot event's metadata: {"id", "name"} of the agent who wrote it. A key of our own: Rasa also
+# files a response's template values (e.g. {agent_name}) under metadata.
+AGENT_KEY = "kefu_agent"
 
 
 class HandoffRecord(TypedDict):
@@ -23,3 +28,13 @@ class HandoffRecord(TypedDict):
     order_number: Optional[str]
     summary: str  # what the bot saw, for the agent's first glance
     created_at: float
+
+
+def agent_message_metadata(agent_id: str, agent_name: str) -> Dict[str, Dict[str, str]]:
+    return {AGENT_KEY: {"id": agent_id, "name": agent_name}}
+
+
+def agent_of(event: Dict[str, Any]) -> Dict[str, str]:
+    """The agent who wrote a bot event ({} for the bot's own turns)."""
+    agent = (event.get("metadata") or {}).get(AGENT_KEY)
+    return agent if isinstance(agent, dict) else {}

@@ -1,0 +1,47 @@
+"""The live help desk in Redis, in one object: its queue of handoffs, its agents and its timers.
+
+desk = Desk.open(connect(settings.redis_url, settings.var_dir), cfg)
+desk.queue.enqueue(record); desk.agents.set_status("amy", "online"); desk.timers.due()
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import redis
+
+from helpdesk.agents import Agents
+from helpdesk.queue import HandoffQueue
+from helpdesk.scripts import LuaScripts
+from helpdesk.timers import Timers
+from shop.config import ShopConfig
+
+
+@dataclass(frozen=True)
+class Desk:
+    scripts: LuaScripts
+    queue: HandoffQueue
+    agents: Agents
+    timers: Timers
+
+    @classmethod
+    def open(cls, client: redis.Redis, cfg: ShopConfig, clock: Callable[[], float] = time.time) -> "Desk":
+        return cls.from_scripts(LuaScripts.from_config(client, cfg, clock))
+
+    @classmethod
+    def from_scripts(cls, scripts: LuaScripts) -> "Desk":
+        agents = Agents(scripts)
+        return cls(scripts, HandoffQueue(scripts, agents), agents, Timers(scripts))
+
+    @property
+    def redis(self) -> redis.Redis:
+        return self.scripts.redis
+
+    def clock(self) -> float:
+        return self.scripts.clock()
+
+    def audit(self) -> list:
+        """Every broken invariant of the live state, seen in one atomic look (helpdesk/lua/audit.lua)."""
+        return list(self.scripts.run("audit"))

@@ -1,0 +1,102 @@
+"""Every SQL model of the helpdesk, in one place (SQLite by default, PostgreSQL by HELPDESK_DATABASE_URL).
+
+handoff_events holds every event the Lua scripts emitted, in stream order; handoffs holds one row
+per handoff with its timestamps and its live fields as of the last event, which is what metrics read
+and what rebuild.py restores Redis from. Times are Unix seconds (UTC). The agents' console logins,
+notes and personal quick replies live beside them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, Integer, String, Text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base
+
+from helpdesk.scripts import queue_score
+
+Base = declarative_base()
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+
+    id = Column(String(40), primary_key=True)  # the queued event's stream id
+    conversation_id = Column(String(255), index=True, nullable=False)
+    channel = Column(String(40), nullable=False, default="")
+    customer = Column(String(80), nullable=False, default="")
+    language = Column(String(8), nullable=False, default="en")
+    category = Column(String(40), nullable=False, default="")
+    priority = Column(Integer, nullable=False, default=0)
+    vip = Column(Boolean, nullable=False, default=False)
+    reason = Column(String(40), nullable=False, default="")
+    order_number = Column(String(40))
+    summary = Column(Text, nullable=False, default="")
+    created_at = Column(Float, nullable=False)
+    # live fields, as of the last event
+    state = Column(String(16), index=True, nullable=False)  # waiting | assigned | resolved
+    agent = Column(String(40))
+    group = Column("group_name", String(40))
+    front = Column(Boolean, nullable=False, default=False)  # sent back to the queue: ahead of new chats
+    assigned_at = Column(Float)
+    unreplied_since = Column(Float)
+    reminded_at = Column(Float)
+    # for metrics
+    first_assigned_at = Column(Float)
+    first_reply_at = Column(Float)
+    resolved_at = Column(Float)
+    resolved_by = Column(String(40))
+    rating = Column(Integer)
+
+    @property
+    def score(self) -> float:
+        return queue_score(self.priority, self.created_at, self.front)
+
+
+class HandoffEvent(Base):
+    __tablename__ = "handoff_events"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)  # copy order = stream order
+    stream_id = Column(String(40), unique=True, nullable=False)
+    handoff_id = Column(String(40), index=True)
+    conversation_id = Column(String(255), nullable=False, default="")
+    kind = Column(String(32), nullable=False)
+    agent = Column(String(40), nullable=False, default="")
+    at = Column(Float, nullable=False)
+    detail = Column(Text, nullable=False, default="{}")
+
+
+class AgentAccount(Base):
+    """An agent's console password, as a scrypt hash (the agents themselves are in shop.yml)."""
+
+    __tablename__ = "agent_accounts"
+
+    agent_id = Column(String(40), primary_key=True)
+    password_hash = Column(String(200), nullable=False)
+    updated_at = Column(Float, nullable=False)
+
+
+class ConversationNote(Base):
+    """An agent's internal note on a conversation: for colleagues, never shown to the buyer."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), index=True, nullable=False)
+    agent_id = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    at = Column(Float, nullable=False)
+
+
+class PersonalQuickReply(Base):
+    """One of an agent's own quick replies (the shop's are in shop.yml)."""
+
+    __tablename__ = "agent_quick_replies"
+
+    agent_id = Column(String(40), primary_key=True)
+    shortcut = Column(String(30), primary_key=True)
+    en = Column(Text, nullable=False, default="")
+    zh = Column(Text, nullable=False, default="")
+
+
+def create_tables(engine: Engine) -> None:
+    Base.metadata.create_all(engine)

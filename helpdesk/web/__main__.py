@@ -1,0 +1,3 @@
+from helpdesk.web.cli import main
+
+main()

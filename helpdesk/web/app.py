@@ -1,0 +1,123 @@
+"""The helpdesk service (sanic): the HTTP API, the agent console and, in the background, the timer sweeper.
+
+    python -m helpdesk.web serve --port 5057 [--keep-online amy,ben]
+
+Run as many as you like against one Redis and one SQL database. create_app makes an app whose
+resources (Redis, the SQL record, the shop's data, the Rasa client) are made when its server starts
+and kept on app.ctx.hd, so two apps in one process share nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import List, Optional
+
+from sanic import Request, Sanic
+from sanic.response import json
+
+from helpdesk.record.rebuild import ensure_state
+from helpdesk.web import api, console, logins
+from helpdesk.web.errors import install_error_handlers
+from helpdesk.web.openapi import SPEC
+from helpdesk.web.resources import Resources, blocking, hd
+from helpdesk.web.sweeper import Sweeper
+from shop import formats
+from shop.config import ShopConfig, load_shop_config
+from shop.settings import Settings
+
+log = logging.getLogger(__name__)
+OPEN_PATHS = {"/health", "/openapi.json", "/console", "/auth/login"}
+OPEN_PREFIXES = ("/console/static/",)
+
+
+def create_app(
+    name: str = "kefu-helpdesk",
+    settings: Optional[Settings] = None,
+    cfg: Optional[ShopConfig] = None,
+    keep_online: List[str] = (),
+    sweep: bool = True,
+) -> Sanic:
+    """An app over the given settings and shop rules (default: the environment and its shop file).
+
+    keep_online: demo agents put online at start and kept alive with heartbeats. sweep=False leaves the
+    timers to other processes (tests that move time themselves)."""
+    settings = settings or Settings.from_env()
+    cfg = cfg or load_shop_config(settings.shop_config)
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = formats.MAX_BODY_BYTES
+    app.config.FALLBACK_ERROR_FORMAT = "json"  # sanic's own errors (404, 405, 413) as JSON, no trace
+    app.blueprint(api.bp)
+    app.blueprint(console.bp)
+    app.static("/console/static", str(console.STATIC))
+    install_error_handlers(app)
+
+    @app.get("/openapi.json")
+    async def openapi(request: Request):
+        return json(SPEC)
+
+    @app.on_request
+    async def authenticate(request: Request):
+        """A console login (cookie, and a CSRF header on every change), or the service token."""
+        request.ctx.login = None
+        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
+            return None
+        login = await blocking(logins.find, hd(request).desk.redis, request.cookies.get(logins.COOKIE))
+        if login is not None:
+            unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+            given = request.headers.get("x-csrf-token", "")
+            if unsafe and not hmac.compare_digest(given.encode(), login.csrf.encode()):
+                return json({"error": "csrf", "reason": "missing or wrong X-CSRF-Token header"}, status=403)
+            request.ctx.login = login
+            return None
+        token = settings.helpdesk_token
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token or hmac.compare_digest(given.encode(), token.encode()):
+            return None
+        return json({"error": "unauthorized", "reason": "log in, or give the service's bearer token"}, status=401)
+
+    @app.before_server_start
+    async def open_resources(app: Sanic, _) -> None:
+        res = await blocking(Resources.open, settings, cfg)
+        app.ctx.hd = res
+        await blocking(res.desk.agents.register_all, cfg.helpdesk.agents)
+        await blocking(ensure_state, res.desk, res.record, cfg)
+        if sweep:
+            app.add_task(_sweep(res.sweeper, settings.sweep_interval_s))
+        if keep_online:
+            app.add_task(_keep_online(res, list(keep_online), cfg.timers.heartbeat_timeout_s / 3))
+
+    @app.after_server_stop
+    async def close_resources(app: Sanic, _) -> None:
+        await blocking(app.ctx.hd.close)
+
+    return app
+
+
+async def _sweep(sweeper: Sweeper, interval_s: float) -> None:
+    while True:
+        try:
+            done = await blocking(sweeper.tick)
+            if done.keys() - {"recorded"}:
+                log.info("sweep: %s", dict(done))
+        except Exception as exc:  # Redis or SQL away: keep trying, the state is safe where it is
+            log.warning("sweep failed, retrying: %s: %s", exc.__class__.__name__, exc)
+        await asyncio.sleep(interval_s)
+
+
+async def _keep_online(res: Resources, agent_ids: List[str], every_s: float) -> None:
+    """Demo agents: online at start, then heartbeats; a status set in the console is left as it is."""
+    agents = res.desk.agents
+    for agent_id in agent_ids:
+        try:
+            await blocking(agents.set_status, agent_id, "online")
+        except Exception as exc:
+            log.warning("demo agent %s: %s", agent_id, exc)
+    while True:
+        await asyncio.sleep(every_s)
+        for agent_id in agent_ids:
+            try:
+                await blocking(agents.heartbeat, agent_id)
+            except Exception as exc:  # signed off in the console: stays off
+                log.debug("demo agent %s: %s", agent_id, exc)

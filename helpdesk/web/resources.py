@@ -1,0 +1,60 @@
+"""What one helpdesk app works with: made by create_app's server-start listener, kept on app.ctx.hd,
+closed when the server stops. Two apps in one process never share any of it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from sanic import Request
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk.desk import Desk
+from helpdesk.record.models import create_tables
+from helpdesk.redis_conn import connect
+from helpdesk.web.rasa_client import RasaClient
+from helpdesk.web.sweeper import Sweeper
+from shop.config import ShopConfig
+from shop.db import make_engine, session_maker
+from shop.repository import ShopRepository
+from shop.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    cfg: ShopConfig
+    desk: Desk  # the live state in Redis
+    record: sessionmaker  # the helpdesk's SQL record
+    shop: ShopRepository  # the shop's data, for the customer panel and quick replies
+    rasa: RasaClient
+    sweeper: Sweeper
+
+    @classmethod
+    def open(cls, settings: Settings, cfg: ShopConfig) -> "Resources":
+        """Connect to everything (blocking: run it off the event loop)."""
+        desk = Desk.open(connect(settings.redis_url, settings.var_dir), cfg)
+        engine = make_engine(settings.helpdesk_database_url)
+        create_tables(engine)
+        record = session_maker(engine)
+        rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+        return cls(settings, cfg, desk, record, ShopRepository.connect(settings.database_url), rasa,
+                   Sweeper(desk, record, cfg, rasa))  # fmt: skip
+
+    def close(self) -> None:
+        self.record.kw["bind"].dispose()
+        self.shop.close()
+        self.desk.redis.close()
+
+
+def hd(request: Request) -> Resources:
+    """The resources of the app that serves this request."""
+    return request.app.ctx.hd
+
+
+async def blocking(fn: Callable[..., T], *args) -> T:
+    """Run a Redis or SQL call on a worker thread: the event loop keeps serving everyone else."""
+    return await asyncio.to_thread(fn, *args)

@@ -1,0 +1,19 @@
+"""SQL engines and sessions, for the shop's data and for the helpdesk's record alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+
+def make_engine(url: str) -> Engine:
+    """An engine that also works from worker threads (the services run SQL off their event loops)."""
+    if url.startswith("sqlite"):
+        return create_engine(url, connect_args={"check_same_thread": False}, future=True)
+    return create_engine(url, pool_pre_ping=True, future=True)
+
+
+def session_maker(engine: Engine) -> sessionmaker:
+    """Sessions whose objects stay readable after commit (they are turned into plain views)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, future=True)

@@ -1,0 +1,28 @@
+"""The shapes and sizes every part of kefu agrees on: ids, codes and text limits, each written once.
+
+A pattern here is the whole rule: config validation, the HTTP checks, the OpenAPI spec and the
+channels all use these, so a change here changes them all.
+"""
+
+from __future__ import annotations
+
+import re
+
+# -- ids ----------------------------------------------------------------------------------------
+# an agent id goes into Redis keys and URLs: lower-case letters, digits, "_", "." and "-"
+AGENT_ID = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+# a conversation id is a Rasa sender id: anything printable but "/" and whitespace
+CONVERSATION_ID = r"^[^\s/\x00-\x1f\x7f]{1,255}$"
+# a quick reply's shortcut is typed after a "/": letters (Chinese too), digits, "_" and "-"
+SHORTCUT = r"^[\w\u4e00-\u9fff-]{1,30}$"
+# the demo shop's order number: "A" and five digits, standing alone ("#a10293" and "A 10293" too)
+ORDER_NUMBER = r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)"
+
+# -- sizes --------------------------------------------------------------------------------------
+MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call
+MAX_BUYER_TEXT = 10_000  # one buyer message, on every channel
+MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
+MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
+
+# control characters a buyer's message loses before the bot sees it (tab and newlines stay)
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

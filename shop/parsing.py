@@ -1,0 +1,45 @@
+"""What identifies a buyer's order and the buyer: order numbers, emails, phones.
+
+Pure functions, used by the NLU components (to normalise what they extract), the actions (the
+ownership check) and the evaluation script.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from shop.formats import ORDER_NUMBER
+
+_ORDER_NUMBER = re.compile(ORDER_NUMBER)
+
+
+def normalise_order_number(text: str) -> Optional[str]:
+    """'#a10293' -> 'A10293'; anything not shaped like an order number -> None."""
+    m = _ORDER_NUMBER.search(text or "")
+    return f"A{m.group(2)}" if m else None
+
+
+def is_order_number(token: str) -> bool:
+    """True if the whole token is an order number (and so not, say, a coupon code)."""
+    return bool(_ORDER_NUMBER.fullmatch(token or ""))
+
+
+def without_order_numbers(text: str, replacement: str = " ") -> str:
+    return _ORDER_NUMBER.sub(replacement, text or "")
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone or "")
+
+
+def phone_matches(given: str, on_file: str) -> bool:
+    a, b = _digits(given), _digits(on_file)
+    if len(a) < 7 or len(b) < 7:
+        return False
+    # "+1 415 555 0132" and "415-555-0132" are the same phone
+    return a == b or (min(len(a), len(b)) >= 10 and a[-10:] == b[-10:])
+
+
+def email_matches(given: str, on_file: str) -> bool:
+    return bool(given) and given.strip().lower() == on_file.strip().lower()

@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test install install-test browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
+.PHONY: help demo test test-fast install install-test browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ test: install-test browser $(MODEL)  ## lint, data validation, unit + integratio
 	$(PY) -m shop.config
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory stories
+
+test-fast: install-test  ## pytest without the tests marked slow (end-to-end, stress, heartbeat expiry): under 2 minutes
+	$(PY) -m pytest -q -p no:cacheprovider -m "not slow"
 
 install: $(VENV)/.installed  ## create the Python 3.10 venv and install the pinned dependencies
 

@@ -14,7 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import orders, returns
 from actions.buyer_text import parse_rating
 from actions.context import Turn
-from helpdesk.desk import Desk
 from helpdesk.scripts import HandoffError
 
 log = logging.getLogger(__name__)
@@ -48,10 +47,11 @@ class ActionConfirm(Action):
         return done + await returns.confirm_return(turn, what, number)
 
 
-def _store_rating(desk: Desk, conversation_id: str, rating: int) -> None:
+def _store_rating(turn: Turn, rating: int) -> None:
     """Into the handoff's record (the helpdesk copies it to SQL); the buyer is thanked either way."""
+    conversation_id = turn.tracker.sender_id
     try:
-        desk.queue.rate(conversation_id, rating)
+        turn.desk.queue.rate(conversation_id, rating)
     except HandoffError as exc:
         log.warning("rating %s for %s not stored: %s", rating, conversation_id, exc.code)
     except (redis.RedisError, OSError) as exc:
@@ -78,6 +78,6 @@ class ActionRating(Action):
             turn.say("utter_ask_rating_number")
             return []
         log.info("rating %s for %s", rating, tracker.sender_id)
-        await asyncio.to_thread(lambda: _store_rating(turn.desk, tracker.sender_id, rating))
+        await asyncio.to_thread(_store_rating, turn, rating)
         turn.say("utter_rating_thanks" if rating >= 3 else "utter_rating_sorry", rating=rating)
         return [SlotSet("awaiting_rating", False), SlotSet("rating", float(rating))]

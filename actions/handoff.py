@@ -71,13 +71,17 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
         "created_at": time.time(),
     }
     try:
-        placement = await asyncio.to_thread(lambda: turn.desk.queue.enqueue(record))
+        placement = await asyncio.to_thread(_enqueue, turn, record)
         await asyncio.to_thread(_tell_where_they_stand, turn, placement, record["created_at"])
     except (redis.RedisError, OSError) as exc:
         log.error("handoff queue unreachable for %s: %s", record["conversation_id"], exc)
         turn.say("utter_handoff_unavailable", support_email=turn.cfg.shop.support_email)
         return []
     return [ConversationPaused()]
+
+
+def _enqueue(turn: Turn, record: HandoffRecord) -> Placement:
+    return turn.desk.queue.enqueue(record)  # the first call connects (or starts the embedded Redis)
 
 
 def ordinal(n: int) -> str:

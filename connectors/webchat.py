@@ -15,6 +15,7 @@ acknowledged and dropped, and the widget fetches the history after every (re)con
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -139,7 +140,7 @@ class WebChatInput(InputChannel):
                 return {"ok": False, "error": "message_id is missing"}
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
                 return {"ok": False, "error": f"the message must have 1 to {MAX_BUYER_TEXT} characters"}
-            if not self._first_time(message_id):
+            if not await asyncio.to_thread(self._first_time, message_id):
                 return {"ok": True, "duplicate": True}
             await on_new_message(
                 UserMessage(

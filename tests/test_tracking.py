@@ -3,16 +3,13 @@
 import time
 
 import pytest
-import requests
 
 from actions.tracking import CarrierClient, CarrierUnavailable
 
 
 @pytest.fixture
-def client(carrier):
-    requests.post(f"{carrier}/_control", json={})
-    yield CarrierClient(carrier, "demo-key", timeout_s=1.0, retries=2)
-    requests.post(f"{carrier}/_control", json={})
+def client(carrier) -> CarrierClient:
+    return CarrierClient(carrier, "demo-key", timeout_s=1.0, retries=2)
 
 
 def test_events_for_a_shipment(client):
@@ -29,22 +26,21 @@ def test_bad_key_is_an_error_not_a_retry(carrier):
         CarrierClient(carrier, "wrong").track("SP000000010")
 
 
-def test_5xx_then_unavailable(client, carrier):
-    requests.post(f"{carrier}/_control", json={"fail_status": 502})
+def test_5xx_then_unavailable(client, misbehave):
+    misbehave(fail_status=502)
     with pytest.raises(CarrierUnavailable, match="502"):
         client.track("SP000000010")
 
 
-def test_never_waits_more_than_3_seconds(carrier):
-    requests.post(f"{carrier}/_control", json={"delay_s": 5})
+def test_never_waits_more_than_3_seconds(carrier, misbehave):
+    misbehave(delay_s=5)
     slow = CarrierClient(carrier, "demo-key", timeout_s=2.0, retries=5)
     started = time.monotonic()
     with pytest.raises(CarrierUnavailable):
         slow.track("SP000000010")
     assert time.monotonic() - started < 3.3
-    requests.post(f"{carrier}/_control", json={})
 
 
-def test_nothing_listening(tmp_path):
+def test_nothing_listening():
     with pytest.raises(CarrierUnavailable):
         CarrierClient("http://127.0.0.1:1", "k", timeout_s=0.5).track("SP1")

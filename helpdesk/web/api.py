@@ -1,11 +1,11 @@
 """The helpdesk HTTP API (a sanic blueprint): agents, the queue, and the handoff transitions.
 
-Every Redis and SQL call runs on a worker thread (resources.blocking); refusals are errors.py's.
+Every Redis and SQL call runs on a worker thread (resources.blocking); refusals are errors.py's. Path parameters
+are checked before a handler runs and bodies as it reads them (validation.py), against the models of the spec.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Dict
 
 from sanic import Blueprint, Request
@@ -15,40 +15,41 @@ from helpdesk.desk import Desk
 from helpdesk.payloads import HandoffRecord
 from helpdesk.record.models import Handoff, HandoffEvent
 from helpdesk.scripts import HandoffError
-from helpdesk.web.errors import REFUSALS, ApiError, check_conversation_id, field, json_body
+from helpdesk.web import request_models as ask
+from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import Resources, blocking, hd
-from shop import formats
+from helpdesk.web.validation import read_body
 
 bp = Blueprint("helpdesk")
 # Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
 # (the console's encodeURIComponent("marketplace:c-1") would arrive as "marketplace%3Ac-1").
 
-AGENT_ID = re.compile(formats.AGENT_ID)
 
-
-def acting_agent(request: Request, data: Dict[str, Any]) -> str:
+def acting_agent(request: Request, body: ask.Acting) -> str:
     """Who acts: a console user is always themselves; a service caller names the agent."""
     login = getattr(request.ctx, "login", None)
     if login is not None:
-        if data.get("agent") not in (None, "", login.agent):
-            raise ApiError(403, "not_you", "a console user acts only as themselves")
+        if body.agent not in (None, login.agent):
+            raise ApiError("not_you")
         return login.agent
-    return field(data, "agent", AGENT_ID)
+    if body.agent is None:
+        raise ApiError("missing_field", "'agent' is required with the service token")
+    return body.agent
 
 
-def _supervising(request: Request, data: Dict[str, Any], desk: Desk) -> tuple[str, bool]:
+def _supervising(request: Request, body: ask.Supervising, desk: Desk) -> tuple[str, bool]:
     """The acting agent, and whether they act as a supervisor (only agents whose role is supervisor may)."""
-    agent = acting_agent(request, data)
-    as_supervisor = data.get("as_supervisor") is True
+    agent = acting_agent(request, body)
+    as_supervisor = body.as_supervisor is True
     if as_supervisor and desk.agents.get(agent).get("role") != "supervisor":
-        raise ApiError(403, "not_supervisor", "only a supervisor may act on another agent's conversation")
+        raise ApiError("not_supervisor")
     return agent, as_supervisor
 
 
 def _same_agent(request: Request, agent_id: str) -> None:
     login = getattr(request.ctx, "login", None)
     if login is not None and login.agent != agent_id:
-        raise ApiError(403, "not_you", "a console user changes only their own status")
+        raise ApiError("not_you", "a console user changes only their own status")
 
 
 # -- reads ---------------------------------------------------------------------------------
@@ -93,9 +94,9 @@ async def agents(request: Request) -> HTTPResponse:
 
 @bp.get("/agents/<agent_id>", unquote=True)
 async def agent(request: Request, agent_id: str) -> HTTPResponse:
-    profile = await blocking(hd(request).desk.agents.get, agent_id) if AGENT_ID.match(agent_id) else {}
+    profile = await blocking(hd(request).desk.agents.get, agent_id)
     if not profile:
-        raise ApiError(404, "unknown_agent", REFUSALS["unknown_agent"][1])
+        raise ApiError("unknown_agent")
     return json(profile)
 
 
@@ -121,38 +122,31 @@ def _conversation(res: Resources, cid: str) -> Dict[str, Any]:
                 }  # fmt: skip
             )
     if not live and not history:
-        raise ApiError(404, "not_found", REFUSALS["not_found"][1])
+        raise ApiError("not_found")
     return {"live": live, "position": res.desk.queue.position(cid), "handoffs": history}
 
 
 @bp.get("/conversations/<conversation_id>", unquote=True)
 async def conversation(request: Request, conversation_id: str) -> HTTPResponse:
-    return json(await blocking(_conversation, hd(request), check_conversation_id(conversation_id)))
+    return json(await blocking(_conversation, hd(request), conversation_id))
 
 
 # -- transitions ---------------------------------------------------------------------------
 @bp.post("/handoffs")
 async def enqueue(request: Request) -> HTTPResponse:
     """Queue a conversation from outside the bot (another channel's bot, a web form)."""
-    data, desk = json_body(request), hd(request).desk
-    priority = data.get("priority", 0)
-    if not isinstance(priority, int) or isinstance(priority, bool) or not -100 <= priority <= 100:
-        raise ApiError(400, "bad_field", "'priority' must be an integer from -100 to 100")
-    language = data.get("language", "en")
-    if language not in ("en", "zh"):
-        raise ApiError(400, "bad_field", "'language' must be en or zh")
-    label = formats.MAX_LABEL
+    body, desk = read_body(request, ask.Handoff), hd(request).desk
     record: HandoffRecord = {
-        "conversation_id": check_conversation_id(field(data, "conversation_id")),
-        "channel": field(data, "channel", required=False)[:label],
-        "customer": field(data, "customer", required=False)[:80],
-        "language": language,
-        "category": field(data, "category", required=False)[:label] or "human",
-        "priority": priority,
-        "vip": data.get("vip") is True,
-        "reason": field(data, "reason", required=False)[:label] or "requested",
-        "order_number": field(data, "order_number", required=False)[:label] or None,
-        "summary": field(data, "summary", required=False)[: formats.MAX_AGENT_TEXT],
+        "conversation_id": body.conversation_id,
+        "channel": body.channel or "",
+        "customer": body.customer or "",
+        "language": body.language,
+        "category": body.category or "human",
+        "priority": body.priority,
+        "vip": body.vip is True,
+        "reason": body.reason or "requested",
+        "order_number": body.order_number or None,
+        "summary": body.summary or "",
         "created_at": desk.clock(),
     }
     placement = await blocking(desk.queue.enqueue, record)
@@ -161,10 +155,9 @@ async def enqueue(request: Request) -> HTTPResponse:
 
 @bp.post("/conversations/<conversation_id>/claim", unquote=True)
 async def claim(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = check_conversation_id(conversation_id), json_body(request)
-    agent_id = acting_agent(request, data)
-    await blocking(hd(request).desk.queue.claim, cid, agent_id)
-    return json({"conversation_id": cid, "agent": agent_id})
+    agent_id = acting_agent(request, read_body(request, ask.Acting))
+    await blocking(hd(request).desk.queue.claim, conversation_id, agent_id)
+    return json({"conversation_id": conversation_id, "agent": agent_id})
 
 
 def _reply(res: Resources, cid: str, agent_id: str, text: str) -> None:
@@ -182,41 +175,37 @@ def _reply(res: Resources, cid: str, agent_id: str, text: str) -> None:
 
 @bp.post("/conversations/<conversation_id>/reply", unquote=True)
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data = check_conversation_id(conversation_id), json_body(request)
-    agent_id = acting_agent(request, data)
-    text = field(data, "text").strip()
-    if not text or len(text) > formats.MAX_AGENT_TEXT:
-        raise ApiError(400, "bad_text", f"'text' must have 1 to {formats.MAX_AGENT_TEXT} characters")
-    await blocking(_reply, hd(request), cid, agent_id, text)
-    return json({"conversation_id": cid, "agent": agent_id, "delivered_to_transcript": True})
+    body = read_body(request, ask.Reply)
+    agent_id = acting_agent(request, body)
+    await blocking(_reply, hd(request), conversation_id, agent_id, body.text.strip())
+    return json({"conversation_id": conversation_id, "agent": agent_id, "delivered_to_transcript": True})
 
 
 @bp.post("/conversations/<conversation_id>/transfer", unquote=True)
 async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
-    cid, data, desk = check_conversation_id(conversation_id), json_body(request), hd(request).desk
-    by, as_supervisor = await blocking(_supervising, request, data, desk)
-    to_agent = field(data, "to_agent", AGENT_ID, required=False)
-    to_group = field(data, "to_group", required=False)[: formats.MAX_LABEL]
-    owner = await blocking(desk.queue.transfer, cid, by, to_agent, to_group, as_supervisor)
-    return json({"conversation_id": cid, "agent": owner, "state": "assigned" if owner else "waiting"})
+    body, desk = read_body(request, ask.Transfer), hd(request).desk
+    by, as_supervisor = await blocking(_supervising, request, body, desk)
+    to_agent, to_group = body.to_agent or "", body.to_group or ""
+    owner = await blocking(desk.queue.transfer, conversation_id, by, to_agent, to_group, as_supervisor)
+    return json({"conversation_id": conversation_id, "agent": owner, "state": "assigned" if owner else "waiting"})
 
 
 @bp.post("/conversations/<conversation_id>/resolve", unquote=True)
 async def resolve(request: Request, conversation_id: str) -> HTTPResponse:
     """Close the handoff; the bot resumes at once if Rasa answers, else the sweeper keeps trying."""
-    cid, data, res = check_conversation_id(conversation_id), json_body(request), hd(request)
-    by, as_supervisor = await blocking(_supervising, request, data, res.desk)
-    owner = await blocking(res.desk.queue.resolve, cid, by, as_supervisor)
-    resumed = await blocking(res.sweeper.resume_now, cid)
-    return json({"conversation_id": cid, "agent": owner, "bot_resumed": resumed})
+    body, res = read_body(request, ask.Supervising), hd(request)
+    by, as_supervisor = await blocking(_supervising, request, body, res.desk)
+    owner = await blocking(res.desk.queue.resolve, conversation_id, by, as_supervisor)
+    resumed = await blocking(res.sweeper.resume_now, conversation_id)
+    return json({"conversation_id": conversation_id, "agent": owner, "bot_resumed": resumed})
 
 
 @bp.post("/agents/<agent_id>/status", unquote=True)
 async def status(request: Request, agent_id: str) -> HTTPResponse:
-    data = json_body(request)
+    body = read_body(request, ask.Status)
     _same_agent(request, agent_id)
-    returned = await blocking(hd(request).desk.agents.set_status, agent_id, field(data, "status"))
-    return json({"agent": agent_id, "status": data["status"], "returned_to_queue": returned})
+    returned = await blocking(hd(request).desk.agents.set_status, agent_id, body.status)
+    return json({"agent": agent_id, "status": body.status, "returned_to_queue": returned})
 
 
 @bp.post("/agents/<agent_id>/heartbeat", unquote=True)

@@ -19,10 +19,11 @@ from sanic.response import json
 
 from helpdesk.record.rebuild import ensure_state
 from helpdesk.web import api, console, logins
-from helpdesk.web.errors import install_error_handlers
+from helpdesk.web.errors import ApiError, install_error_handlers
 from helpdesk.web.openapi import SPEC
 from helpdesk.web.resources import Resources, blocking, hd
 from helpdesk.web.sweeper import Sweeper
+from helpdesk.web.validation import check_path
 from shop import formats
 from shop.config import ShopConfig, load_shop_config
 from shop.settings import Settings
@@ -47,7 +48,7 @@ def create_app(
     cfg = cfg or load_shop_config(settings.shop_config)
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = formats.MAX_BODY_BYTES
-    app.config.FALLBACK_ERROR_FORMAT = "json"  # sanic's own errors (404, 405, 413) as JSON, no trace
+    app.config.FALLBACK_ERROR_FORMAT = "json"  # an error no handler of ours answers: JSON, no trace
     app.blueprint(api.bp)
     app.blueprint(console.bp)
     app.static("/console/static", str(console.STATIC))
@@ -60,6 +61,8 @@ def create_app(
     @app.on_request
     async def authenticate(request: Request):
         """A console login (cookie, and a CSRF header on every change), or the service token."""
+        if hasattr(request.ctx, "login"):  # sanic runs request middleware again while it handles an error
+            return None
         request.ctx.login = None
         if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
             return None
@@ -67,15 +70,17 @@ def create_app(
         if login is not None:
             unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
             given = request.headers.get("x-csrf-token", "")
-            if unsafe and not hmac.compare_digest(given.encode(), login.csrf.encode()):
-                return json({"error": "csrf", "reason": "missing or wrong X-CSRF-Token header"}, status=403)
+            if unsafe and not hmac.compare_digest(_raw(given), _raw(login.csrf)):
+                return ApiError("csrf").response()
             request.ctx.login = login
             return None
         token = settings.helpdesk_token
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        if not token or hmac.compare_digest(given.encode(), token.encode()):
+        if not token or hmac.compare_digest(_raw(given), _raw(token)):
             return None
-        return json({"error": "unauthorized", "reason": "log in, or give the service's bearer token"}, status=401)
+        return ApiError("unauthorized").response()
+
+    app.on_request(check_path)
 
     @app.before_server_start
     async def open_resources(app: Sanic, _) -> None:
@@ -93,6 +98,11 @@ def create_app(
         await blocking(app.ctx.hd.close)
 
     return app
+
+
+def _raw(header: str) -> bytes:
+    """A header's bytes as sent: sanic keeps the bytes that are not UTF-8 as surrogates, which .encode() refuses."""
+    return header.encode("utf-8", "surrogateescape")
 
 
 async def _sweep(sweeper: Sweeper, interval_s: float) -> None:

@@ -1,16 +1,20 @@
 """What the agent console needs beyond the queue API: login, the transcript, the customer panel,
-notes, quick replies, and live updates over a websocket (Redis pub/sub fed by the Lua scripts)."""
+notes, quick replies, and live updates over a websocket (Redis pub/sub fed by the Lua scripts).
+
+Path parameters are checked before a handler runs and bodies as it reads them (validation.py)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json as jsonlib
 import re
 import time
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
+from sanic.compat import Header
 from sanic.response import HTTPResponse, file, json
 from sqlalchemy import or_, select
 
@@ -19,22 +23,22 @@ from helpdesk.payloads import agent_of
 from helpdesk.record import accounts
 from helpdesk.record.models import ConversationNote, Handoff, PersonalQuickReply
 from helpdesk.web import logins
-from helpdesk.web.errors import ApiError, check_conversation_id, field, json_body
+from helpdesk.web import request_models as ask
+from helpdesk.web.errors import ApiError
+from helpdesk.web.fields import STATIC
 from helpdesk.web.resources import Resources, blocking, hd
-from shop import formats
+from helpdesk.web.validation import read_body
 from shop.repository import CustomerView
 
 bp = Blueprint("console")
 # Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
 # (the console's encodeURIComponent("marketplace:c-1") would arrive as "marketplace%3Ac-1").
-STATIC = Path(__file__).with_name("static")
-SHORTCUT = re.compile(formats.SHORTCUT)
 
 
 def login_of(request: Request) -> logins.ConsoleLogin:
     login = getattr(request.ctx, "login", None)
     if login is None:
-        raise ApiError(401, "login_required", "log in to the console first")
+        raise ApiError("login_required")
     return login
 
 
@@ -57,9 +61,9 @@ def _page_headers() -> Dict[str, str]:
 # -- login ---------------------------------------------------------------------------------
 def _login(res: Resources, agent_id: str, password: str) -> Optional[logins.ConsoleLogin]:
     """A new login, or None for a wrong agent or password."""
-    profile = res.desk.agents.get(agent_id) if len(agent_id) <= 40 else {}
+    profile = res.desk.agents.get(agent_id)
     with res.record() as session:
-        verified = accounts.verify(session, agent_id, password[:200])
+        verified = accounts.verify(session, agent_id, password)
     if not verified or not profile:
         return None
     return logins.start(res.desk.redis, agent_id, str(profile.get("role") or "agent"))
@@ -69,12 +73,12 @@ def _login(res: Resources, agent_id: str, password: str) -> Optional[logins.Cons
 async def login(request: Request) -> HTTPResponse:
     res = hd(request)
     if not await blocking(logins.login_allowed, res.desk.redis, request.ip or "?"):
-        raise ApiError(429, "too_many_attempts", "too many login attempts; wait a minute")
-    data = json_body(request)
-    agent_id, password = field(data, "agent"), field(data, "password")
-    s = await blocking(_login, res, agent_id, password)
+        raise ApiError("too_many_attempts")
+    body = read_body(request, ask.Login)
+    agent_id = body.agent
+    s = await blocking(_login, res, agent_id, body.password)
     if s is None:
-        raise ApiError(401, "bad_login", "wrong agent or password")
+        raise ApiError("bad_login")
     name = (await blocking(res.desk.agents.get, agent_id)).get("name")
     response = json({"agent": agent_id, "name": name, "role": s.role, "csrf": s.csrf})
     response.cookies[logins.COOKIE] = s.token
@@ -124,7 +128,7 @@ def _transcript(res: Resources, cid: str) -> Dict[str, Any]:
 
 @bp.get("/conversations/<conversation_id>/transcript", unquote=True)
 async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
-    return json(await blocking(_transcript, hd(request), check_conversation_id(conversation_id)))
+    return json(await blocking(_transcript, hd(request), conversation_id))
 
 
 def _buyer(res: Resources, live: Dict[str, str]) -> Optional[CustomerView]:
@@ -157,7 +161,7 @@ def _customer_panel(res: Resources, cid: str) -> Dict[str, Any]:
 
 @bp.get("/conversations/<conversation_id>/customer", unquote=True)
 async def customer(request: Request, conversation_id: str) -> HTTPResponse:
-    return json(await blocking(_customer_panel, hd(request), check_conversation_id(conversation_id)))
+    return json(await blocking(_customer_panel, hd(request), conversation_id))
 
 
 # -- internal notes ------------------------------------------------------------------------
@@ -172,7 +176,7 @@ def _notes(res: Resources, cid: str) -> List[Dict[str, Any]]:
 @bp.get("/conversations/<conversation_id>/notes", unquote=True)
 async def notes(request: Request, conversation_id: str) -> HTTPResponse:
     login_of(request)
-    return json({"notes": await blocking(_notes, hd(request), check_conversation_id(conversation_id))})
+    return json({"notes": await blocking(_notes, hd(request), conversation_id)})
 
 
 def _add_note(res: Resources, note: ConversationNote) -> None:
@@ -182,12 +186,10 @@ def _add_note(res: Resources, note: ConversationNote) -> None:
 
 @bp.post("/conversations/<conversation_id>/notes", unquote=True)
 async def add_note(request: Request, conversation_id: str) -> HTTPResponse:
-    s, data, cid = login_of(request), json_body(request), check_conversation_id(conversation_id)
-    text = field(data, "text").strip()
-    if not text or len(text) > formats.MAX_AGENT_TEXT:
-        raise ApiError(400, "bad_text", f"'text' must have 1 to {formats.MAX_AGENT_TEXT} characters")
-    at = time.time()
-    await blocking(_add_note, hd(request), ConversationNote(conversation_id=cid, agent_id=s.agent, text=text, at=at))
+    s = login_of(request)
+    text, at = read_body(request, ask.Note).text.strip(), time.time()
+    note = ConversationNote(conversation_id=conversation_id, agent_id=s.agent, text=text, at=at)
+    await blocking(_add_note, hd(request), note)
     return json({"agent": s.agent, "text": text, "at": at}, status=201)
 
 
@@ -214,11 +216,9 @@ def _save_quick_reply(res: Resources, reply: PersonalQuickReply) -> None:
 
 @bp.post("/quick-replies")
 async def save_quick_reply(request: Request) -> HTTPResponse:
-    s, data = login_of(request), json_body(request)
-    shortcut = field(data, "shortcut", SHORTCUT)
-    en, zh = field(data, "en", required=False)[:2000], field(data, "zh", required=False)[:2000]
-    if not en and not zh:
-        raise ApiError(400, "missing_field", "give the text in en, zh or both")
+    s = login_of(request)
+    body = read_body(request, ask.OwnQuickReply)
+    shortcut, en, zh = body.shortcut, body.en or "", body.zh or ""
     reply = PersonalQuickReply(agent_id=s.agent, shortcut=shortcut, en=en or zh, zh=zh or en)
     await blocking(_save_quick_reply, hd(request), reply)
     return json({"shortcut": shortcut, "en": en or zh, "zh": zh or en, "personal": True})
@@ -236,7 +236,7 @@ def _delete_quick_reply(res: Resources, agent_id: str, shortcut: str) -> bool:
 async def delete_quick_reply(request: Request, shortcut: str) -> HTTPResponse:
     s = login_of(request)
     if not await blocking(_delete_quick_reply, hd(request), s.agent, shortcut):
-        raise ApiError(404, "not_found", "no personal quick reply with that shortcut")
+        raise ApiError("not_found", "no personal quick reply with that shortcut")
     return json({"deleted": shortcut})
 
 
@@ -248,7 +248,7 @@ def fill(template: str, values: Dict[str, str]) -> str:
 def _quick_reply_text(res: Resources, cid: str, agent_id: str, shortcut: str) -> Dict[str, str]:
     library = {r["shortcut"]: r for r in _library(res, agent_id)}
     if shortcut not in library:
-        raise ApiError(404, "unknown_shortcut", f"no quick reply /{shortcut}")
+        raise ApiError("unknown_shortcut", f"no quick reply /{shortcut}")
     live = res.desk.queue.get(cid)
     number = live.get("order_number") or ""
     order = res.shop.find_order(number) if number else None
@@ -263,9 +263,9 @@ def _quick_reply_text(res: Resources, cid: str, agent_id: str, shortcut: str) ->
 @bp.post("/conversations/<conversation_id>/quick-reply", unquote=True)
 async def quick_reply_text(request: Request, conversation_id: str) -> HTTPResponse:
     """The quick reply, in the buyer's language, with the conversation's values filled in."""
-    s, data, cid = login_of(request), json_body(request), check_conversation_id(conversation_id)
-    shortcut = field(data, "shortcut", SHORTCUT)
-    return json(await blocking(_quick_reply_text, hd(request), cid, s.agent, shortcut))
+    s = login_of(request)
+    shortcut = read_body(request, ask.QuickReplyChoice).shortcut
+    return json(await blocking(_quick_reply_text, hd(request), conversation_id, s.agent, shortcut))
 
 
 # -- live updates --------------------------------------------------------------------------
@@ -277,10 +277,34 @@ def _subscriber(res: Resources) -> aioredis.Redis:
     return aioredis.Redis(unix_socket_path=kwargs["path"], decode_responses=True)
 
 
+@bp.on_request
+async def websocket_preflight(request: Request) -> Optional[HTTPResponse]:
+    """/live takes a console login and a websocket handshake, checked before sanic's own handshake (which
+    answers a plain GET with a 500, and a handler that refuses only after it with a closed socket)."""
+    if not request.route.ctx.websocket:
+        return None
+    if request.ctx.login is None:
+        return ApiError("login_required").response()
+    if not _handshake(request.headers):
+        return ApiError("upgrade_required", headers={"Upgrade": "websocket", "Sec-WebSocket-Version": "13"}).response()
+    return None
+
+
+def _handshake(headers: Header) -> bool:
+    """A websocket opening handshake (RFC 6455 4.2.1), as the websockets library will accept it."""
+    try:
+        key = base64.b64decode(headers.get("sec-websocket-key", ""), validate=True)
+    except binascii.Error:
+        return False
+    upgrade = headers.get("upgrade", "").lower() == "websocket"
+    connection = "upgrade" in (token.strip().lower() for token in headers.get("connection", "").split(","))
+    return upgrade and connection and len(key) == 16 and headers.get("sec-websocket-version") == "13"
+
+
 @bp.websocket("/live")
 async def live(request: Request, ws) -> None:
-    """Every handoff event as it happens (the console re-reads what it shows)."""
-    login_of(request)
+    """Every handoff event as it happens (the console re-reads what it shows); websocket_preflight let in only
+    a console login."""
     client = _subscriber(hd(request))
     pubsub = client.pubsub()
     await pubsub.subscribe(keys.LIVE)

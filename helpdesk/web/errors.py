@@ -1,26 +1,50 @@
-"""How the helpdesk says no: every refusal is JSON {"error": code, "reason": text} with a 4xx, Redis or
-Rasa being down is a 503/502, and nothing carries a stack trace."""
+"""How the helpdesk says no: every refusal is JSON {"error": code, "reason": text} (plus "owner" when the chat is
+another agent's) with a 4xx, Redis or Rasa being down is a 503/502, and nothing carries a stack trace.
+
+ERRORS is the one table of codes; the OpenAPI spec lists, per route and status, the codes it may answer.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Any, Dict
+import logging
+from typing import Dict, Optional, Tuple
 
 import redis
 from sanic import Request, Sanic
+from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
 from helpdesk.scripts import HandoffError
 from helpdesk.web.rasa_client import RasaUnavailable
 from shop import formats
 
-CONVERSATION_ID = re.compile(formats.CONVERSATION_ID)
+log = logging.getLogger(__name__)
 
 # code -> (HTTP status, what to tell the caller)
-REFUSALS: Dict[str, tuple[int, str]] = {
+ERRORS: Dict[str, Tuple[int, str]] = {
+    # the request's shape
+    "bad_json": (400, "the body is not JSON text (UTF-8, no unpaired surrogate escapes)"),
+    "bad_body": (400, "the body must be a JSON object"),
+    "missing_field": (400, "a required field is missing"),
+    "bad_field": (400, "a field has the wrong type, format or length"),
+    "bad_conversation_id": (400, "invalid conversation id"),
+    "bad_text": (400, f"'text' must have 1 to {formats.MAX_AGENT_TEXT} characters, not all spaces, and no NUL"),
+    "bad_status": (400, "status must be online, away or offline"),
+    "need_agent_or_group": (400, "give exactly one of to_agent and to_group"),
+    "body_too_large": (413, f"the body is larger than {formats.MAX_BODY_BYTES} bytes"),
+    # who asks
+    "unauthorized": (401, "log in, or give the service's bearer token"),
+    "login_required": (401, "log in to the console first"),
+    "bad_login": (401, "wrong agent or password"),
+    "csrf": (403, "missing or wrong X-CSRF-Token header"),
+    "not_you": (403, "a console user acts only as themselves"),
+    "not_supervisor": (403, "only a supervisor may act on another agent's conversation"),
+    "too_many_attempts": (429, "too many login attempts; wait a minute"),
+    # what is there, and in which state
     "not_found": (404, "no handoff for this conversation"),
     "unknown_agent": (404, "no such agent"),
     "unknown_group": (404, "no agent is in that group"),
+    "unknown_shortcut": (404, "no quick reply with that shortcut"),
     "not_yours": (409, "the conversation is assigned to another agent"),
     "not_waiting": (409, "the conversation is not waiting (already assigned or resolved)"),
     "not_assigned": (409, "the conversation is not assigned to anyone; claim it first"),
@@ -29,60 +53,41 @@ REFUSALS: Dict[str, tuple[int, str]] = {
     "agent_not_online": (409, "the agent is not online"),
     "same_agent": (409, "the conversation is already with that agent"),
     "offline": (409, "the agent is offline; set the status to online first"),
-    "not_resolved": (409, "only a resolved handoff can be rated"),
-    "already_rated": (409, "this handoff is already rated"),
-    "need_agent_or_group": (400, "give exactly one of to_agent and to_group"),
-    "bad_status": (400, "status must be online, away or offline"),
+    # HTTP itself
+    "method_not_allowed": (405, "this path does not serve that method; see the Allow header"),
+    "upgrade_required": (426, "open this path as a websocket"),
+    "bad_request": (400, "the request is malformed"),
+    "server_error": (500, "the server failed; see its log"),
+    # what the helpdesk depends on
+    "rasa_unavailable": (502, "the bot server did not take the message; retry"),
+    "queue_unavailable": (503, "the live queue (Redis) is unreachable; retry"),
 }
+# sanic's own refusals (no route, wrong method, body too big), in the same words
+SANIC_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, reason: str) -> None:
-        super().__init__(reason)
-        self.status, self.code, self.reason = status, code, reason
+    def __init__(self, code: str, reason: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> None:
+        self.status, default = ERRORS[code]
+        self.code, self.reason, self.headers = code, reason or default, headers or {}
+        super().__init__(self.reason)
+
+    def response(self) -> HTTPResponse:
+        return json({"error": self.code, "reason": self.reason}, status=self.status, headers=self.headers)
 
 
 def refusal(exc: HandoffError) -> HTTPResponse:
-    status, reason = REFUSALS.get(exc.code, (409, exc.code))
+    status, reason = ERRORS.get(exc.code, (409, exc.code))
     body = {"error": exc.code, "reason": reason}
     if exc.owner:
         body["owner"] = exc.owner
     return json(body, status=status)
 
 
-def json_body(request: Request) -> Dict[str, Any]:
-    try:
-        data = request.json
-    except Exception as exc:
-        raise ApiError(400, "bad_json", "the body is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_body", "the body must be a JSON object")
-    return data
-
-
-def field(data: Dict[str, Any], name: str, pattern: re.Pattern | None = None, required: bool = True) -> str:
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise ApiError(400, "missing_field", f"'{name}' is required")
-        return ""
-    if not isinstance(value, str):
-        raise ApiError(400, "bad_field", f"'{name}' must be a string")
-    if pattern is not None and not pattern.match(value):
-        raise ApiError(400, "bad_field", f"'{name}' has an invalid format")
-    return value
-
-
-def check_conversation_id(cid: str) -> str:
-    if not CONVERSATION_ID.match(cid):
-        raise ApiError(400, "bad_conversation_id", "invalid conversation id")
-    return cid
-
-
 def install_error_handlers(app: Sanic) -> None:
     @app.exception(ApiError)
     async def api_error(request: Request, exc: ApiError) -> HTTPResponse:
-        return json({"error": exc.code, "reason": exc.reason}, status=exc.status)
+        return exc.response()
 
     @app.exception(HandoffError)
     async def handoff_error(request: Request, exc: HandoffError) -> HTTPResponse:
@@ -90,8 +95,23 @@ def install_error_handlers(app: Sanic) -> None:
 
     @app.exception(redis.RedisError, ConnectionError)
     async def redis_down(request: Request, exc: Exception) -> HTTPResponse:
-        return json({"error": "queue_unavailable", "reason": "the live queue (Redis) is unreachable; retry"}, 503)
+        return ApiError("queue_unavailable").response()
 
     @app.exception(RasaUnavailable)
     async def rasa_down(request: Request, exc: RasaUnavailable) -> HTTPResponse:
-        return json({"error": "rasa_unavailable", "reason": "the bot server did not take the message; retry"}, 502)
+        return ApiError("rasa_unavailable").response()
+
+    @app.exception(Exception)
+    async def bug(request: Request, exc: Exception) -> HTTPResponse:
+        """Anything else is a bug: logged with its traceback, answered without it."""
+        log.exception("%s %s failed", request.method, request.path, exc_info=exc)
+        return ApiError("server_error").response()
+
+    @app.exception(SanicException)
+    async def http_error(request: Request, exc: SanicException) -> HTTPResponse:
+        """No route, a method the path does not serve (with the Allow header), a body over the limit."""
+        status = exc.status_code
+        if status >= 500:
+            return await bug(request, exc)
+        body = {"error": SANIC_CODES.get(status, "bad_request"), "reason": str(exc)}
+        return json(body, status=status, headers=getattr(exc, "headers", None) or {})

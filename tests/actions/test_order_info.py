@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import requests
 from rasa_sdk.events import SlotSet
 
 from actions.order_info import ActionOrderInfo
@@ -132,29 +131,23 @@ async def test_tracking_events_come_from_the_carrier(action_env):
     assert "快递已揽收" in msgs[0]["events"] and "Shenzhen hub" in msgs[0]["events"]
 
 
-async def test_carrier_down_gives_last_known_status_quickly(action_env, carrier):
+async def test_carrier_down_gives_last_known_status_quickly(action_env, misbehave):
     import time
 
-    requests.post(f"{carrier}/_control", json={"delay_s": 10})
-    try:
-        t = tracker("where is A10002", "track_order", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
-        started = time.monotonic()
-        msgs, _ = await run(ActionOrderInfo(), t)
-        assert time.monotonic() - started < 3.5
-        assert responses(msgs) == ["utter_tracking_unavailable"]
-        assert msgs[0]["tracking_status"] == "in transit"
-    finally:
-        requests.post(f"{carrier}/_control", json={})
+    misbehave(delay_s=10)
+    t = tracker("where is A10002", "track_order", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
+    started = time.monotonic()
+    msgs, _ = await run(ActionOrderInfo(), t)
+    assert time.monotonic() - started < 3.5
+    assert responses(msgs) == ["utter_tracking_unavailable"]
+    assert msgs[0]["tracking_status"] == "in transit"
 
 
-async def test_carrier_5xx_gives_last_known_status(action_env, carrier):
-    requests.post(f"{carrier}/_control", json={"fail_status": 503})
-    try:
-        t = tracker("status A10002", "order_status", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
-        msgs, _ = await run(ActionOrderInfo(), t)
-        assert responses(msgs) == ["utter_tracking_unavailable"]
-    finally:
-        requests.post(f"{carrier}/_control", json={})
+async def test_carrier_5xx_gives_last_known_status(action_env, misbehave):
+    misbehave(fail_status=503)
+    t = tracker("status A10002", "order_status", slots={"order_number": "A10002", "verified_orders": ["A10002"]})
+    msgs, _ = await run(ActionOrderInfo(), t)
+    assert responses(msgs) == ["utter_tracking_unavailable"]
 
 
 async def test_shipping_time_without_order_uses_shop_policy(action_env):

@@ -38,9 +38,12 @@ def test_each_event_is_owned_by_one_process_and_marks_only_rise(redis_url):
     procs = [ctx.Process(target=race, args=(redis_url, seed, start, out)) for seed in range(4)]
     for p in procs:
         p.start()
-    owned = [out.get(timeout=60) for _ in procs]
-    for p in procs:
-        p.join(30)
+    try:
+        owned = [out.get(timeout=60) for _ in procs]
+    finally:  # done, or stuck: none is left running
+        for p in procs:
+            p.kill()
+            p.join()
     everything = [e for part in owned for e in part]
     assert sorted(everything) == sorted(f"evt-{i}" for i in range(300))  # each exactly once
     assert all(part for part in owned)  # they really raced

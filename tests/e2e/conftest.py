@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from scripts.browser import launch
 from scripts.stack import ROOT, Stack
 from tests.shop_files import write_shop
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Every test in this folder talks to the whole stack, which takes minutes to start: e2e, and slow."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +48,24 @@ def helpdesk(stack) -> requests.Session:
     return session
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator:
-    """Debian's chromium, driven by Playwright."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's chromium, driven by Playwright, for one test module. Not for the session: Playwright's sync API
+    leaves its asyncio loop marked as running in this thread while it is open, and the in-process helpdesk
+    tests that run after tests/e2e/ need to run loops of their own."""
     with sync_playwright() as p:
         b = launch(p)
         yield b
         b.close()
+
+
+@pytest.fixture
+def browser(chromium) -> Iterator[Browser]:
+    """The session's chromium; every page a test opens (each in a context of its own) is closed after the
+    test, whatever happens in it: a console left open would stay logged in and live."""
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 class Chat:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 import requests
 
-pytestmark = pytest.mark.e2e
-
 LEAKS = ("Traceback", "Exception", "Error:", "sqlalchemy", 'File "')
 
 

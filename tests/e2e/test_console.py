@@ -66,7 +66,6 @@ def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser
     expect(page.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
     wait_for(lambda: buyer.tracker()["slots"]["awaiting_rating"] is True)
     assert any("5/5" in r for r in buyer.say("5"))
-    page.close()
 
 
 def test_a_chat_moved_to_an_agent_shows_up_live_and_the_supervisor_sees_everyone(browser, stack, chat, helpdesk):
@@ -87,7 +86,6 @@ def test_a_chat_moved_to_an_agent_shows_up_live_and_the_supervisor_sees_everyone
     expect(amy.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
     live = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]
     assert live["agent"] == "ben"
-    amy.close()
 
 
 def test_a_wrong_password_is_refused_in_the_page(browser, stack):
@@ -99,4 +97,3 @@ def test_a_wrong_password_is_refused_in_the_page(browser, stack):
     expect(page.locator("#login-error")).to_have_text("wrong agent or password")
     expect(page.locator("#app")).to_be_hidden()
     assert requests.get(f"{stack.helpdesk_url}/queue", timeout=5).status_code == 401
-    page.close()

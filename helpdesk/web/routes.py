@@ -1,0 +1,205 @@
+"""Every route of the helpdesk service as /openapi.json describes it: who may call it, the body it takes, what
+it answers, and the refusals its handler makes itself. openapi.py writes the spec from this table and the
+models; the refusals every route of a kind shares (no login, a bad body, Redis away) it adds on its own.
+tests/helpdesk/test_service.py checks that the table and the app serve the same routes."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from typing import Dict, List, Literal, Optional, Tuple, Type, Union
+
+from helpdesk.web import request_models as ask
+from helpdesk.web import response_models as say
+from helpdesk.web.fields import STATIC, Model
+
+Access = Literal["open", "token_or_login", "login"]
+
+
+@dataclass(frozen=True)
+class Media:
+    """An answer that is not JSON: its content types (none: an empty body)."""
+
+    types: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    summary: str
+    answers: Dict[int, Union[Type[Model], Media]]
+    body: Optional[Type[ask.Body]] = None
+    refusals: Tuple[str, ...] = ()  # errors.ERRORS codes the handler itself may answer
+    access: Access = "token_or_login"  # "login": a console login only (the token is not a person)
+    redis: bool = True  # the login check reads Redis, so every route but a few open ones answers 503 without it
+
+
+PAGE = Media(("text/html",))
+STATIC_FILES = Media(tuple(sorted({mimetypes.guess_type(p.name)[0] for p in STATIC.iterdir()})))
+CONVERSATION = "/conversations/{conversation_id}"
+ACTING = ("missing_field", "not_you")  # the token must name the agent; a login may name only itself
+TAKING = ("not_found", "not_assigned", "not_yours")  # what acting on an assigned chat may meet
+
+ROUTES: List[Route] = [
+    Route("get", "/health", "Liveness (and Redis reachable)", {200: say.Health}, access="open"),
+    Route("get", "/openapi.json", "This document", {200: say.Document}, access="open", redis=False),
+    # -- agents and the queue
+    Route("get", "/queue", "Waiting conversations in serving order, and every agent", {200: say.Queue}),
+    Route("get", "/agents", "Every agent with status, load and chats", {200: say.Agents}),
+    Route("get", "/agents/{agent_id}", "One agent", {200: say.Agent}, refusals=("unknown_agent",)),
+    Route(
+        "post",
+        "/agents/{agent_id}/status",
+        "Go online, away or offline (offline sends every open chat back to the queue)",
+        {200: say.StatusSet},
+        ask.Status,
+        refusals=("not_you", "unknown_agent"),
+    ),
+    Route(
+        "post",
+        "/agents/{agent_id}/heartbeat",
+        "Still here (every < 60 s while online or away)",
+        {200: say.Heartbeat},
+        refusals=("not_you", "unknown_agent", "offline"),
+    ),
+    # -- handoffs
+    Route(
+        "post",
+        "/handoffs",
+        "Queue a conversation for a human; a no-op (200) if it is already waiting or assigned",
+        {201: say.Placement, 200: say.Placement},
+        ask.Handoff,
+    ),
+    Route(
+        "get",
+        CONVERSATION,
+        "Live state and the SQL record of its handoffs",
+        {200: say.Conversation},
+        refusals=("not_found",),
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/claim",
+        "Take a waiting conversation",
+        {200: say.Claimed},
+        ask.Acting,
+        refusals=(*ACTING, "not_found", "not_waiting", "unknown_agent", "agent_not_online", "agent_full"),
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/reply",
+        "The owner's message: into the Rasa transcript, and the reply timers stop",
+        {200: say.Replied},
+        ask.Reply,
+        refusals=(*ACTING, *TAKING, "rasa_unavailable"),
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/transfer",
+        "To an agent (online, with room) or a group (back to the front of the queue)",
+        {200: say.Transferred},
+        ask.Transfer,
+        refusals=(
+            *ACTING,
+            "not_supervisor",
+            *TAKING,
+            "same_agent",
+            "unknown_agent",
+            "agent_not_online",
+            "agent_full",
+            "unknown_group",
+        ),
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/resolve",
+        "Close the handoff; the bot takes over and asks for a rating",
+        {200: say.Resolved},
+        ask.Supervising,
+        refusals=(*ACTING, "not_supervisor", *TAKING, "already_resolved"),
+    ),
+    # -- the console
+    Route("get", "/console", "The agent console (HTML)", {200: PAGE}, access="open", redis=False),
+    Route(
+        "get",
+        "/console/static/{__file_uri__}",
+        "The console's script and style",
+        {200: STATIC_FILES},
+        access="open",
+        redis=False,
+    ),
+    Route(
+        "head", "/console/static/{__file_uri__}", "The same, headers only", {200: Media()}, access="open", redis=False
+    ),
+    Route(
+        "post",
+        "/auth/login",
+        "Log in: sets the session cookie (HttpOnly, Secure, SameSite=Strict); returns the CSRF token that every "
+        "later change must send as X-CSRF-Token. 10 tries per minute per address.",
+        {200: say.Me},
+        ask.Login,
+        refusals=("too_many_attempts", "bad_login"),
+        access="open",
+    ),
+    Route("post", "/auth/logout", "End the session", {200: say.LoggedOut}, access="login"),
+    Route("get", "/auth/me", "Who is logged in (and the CSRF token)", {200: say.Me}, access="login"),
+    Route(
+        "get",
+        "/live",
+        "Websocket: every handoff event as it happens, JSON {kind, conversation_id, agent}",
+        {101: Media()},
+        refusals=("upgrade_required",),
+        access="login",
+    ),
+    Route(
+        "get",
+        f"{CONVERSATION}/transcript",
+        "The whole transcript from Rasa (buyer, bot and agent turns), the messages the channel finally failed to "
+        "deliver, and the channel's state of the chat (a marketplace's read mark)",
+        {200: say.Transcript},
+        refusals=("rasa_unavailable",),
+    ),
+    Route(
+        "get",
+        f"{CONVERSATION}/customer",
+        "The customer panel: profile, VIP, orders with status and tracking, past handoffs",
+        {200: say.CustomerPanel},
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/quick-reply",
+        "A quick reply in the buyer's language with {name} {order_no} {tracking_no} {agent} filled",
+        {200: say.FilledQuickReply},
+        ask.QuickReplyChoice,
+        refusals=("unknown_shortcut",),
+        access="login",
+    ),
+    Route(
+        "get",
+        f"{CONVERSATION}/notes",
+        "Internal notes on the conversation (agents only, never shown to the buyer)",
+        {200: say.Notes},
+        access="login",
+    ),
+    Route("post", f"{CONVERSATION}/notes", "Add an internal note", {201: say.NoteRecord}, ask.Note, access="login"),
+    Route(
+        "get", "/quick-replies", "The shop's quick replies and the agent's own", {200: say.QuickReplies}, access="login"
+    ),
+    Route(
+        "post",
+        "/quick-replies",
+        "Save one of the agent's own quick replies",
+        {200: say.QuickReply},
+        ask.OwnQuickReply,
+        access="login",
+    ),
+    Route(
+        "delete",
+        "/quick-replies/{shortcut}",
+        "Delete one of the agent's own quick replies",
+        {200: say.Deleted},
+        refusals=("not_found",),
+        access="login",
+    ),
+]

@@ -12,7 +12,6 @@ from typing import Optional
 
 from actions.tracking import CarrierClient
 from helpdesk.desk import Desk
-from helpdesk.redis_conn import connect
 from shop.config import ShopConfig, load_shop_config
 from shop.repository import ShopRepository
 from shop.settings import Settings
@@ -43,7 +42,7 @@ class Services:
     def desk(self) -> Desk:
         """The live handoff queue; connecting is deferred so a Redis outage fails the handoff, not the server."""
         if self._desk is None:
-            self._desk = Desk.open(connect(self.settings.redis_url, self.settings.var_dir), self.cfg)
+            self._desk = Desk.connect(self.settings, self.cfg)
         return self._desk
 
 

@@ -1,6 +1,6 @@
 """The live help desk in Redis, in one object: its queue of handoffs, its agents and its timers.
 
-desk = Desk.open(connect(settings.redis_url, settings.var_dir), cfg)
+desk = Desk.connect(settings, cfg)
 desk.queue.enqueue(record); desk.agents.set_status("amy", "online"); desk.timers.due()
 """
 
@@ -14,9 +14,11 @@ import redis
 
 from helpdesk.agents import Agents
 from helpdesk.queue import HandoffQueue
+from helpdesk.redis_conn import connect
 from helpdesk.scripts import LuaScripts
 from helpdesk.timers import Timers
 from shop.config import ShopConfig
+from shop.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,11 @@ class Desk:
     @classmethod
     def open(cls, client: redis.Redis, cfg: ShopConfig, clock: Callable[[], float] = time.time) -> "Desk":
         return cls.from_scripts(LuaScripts.from_config(client, cfg, clock))
+
+    @classmethod
+    def connect(cls, settings: Settings, cfg: ShopConfig) -> "Desk":
+        """The desk on the Redis that settings name (REDIS_URL, or the embedded server in var/)."""
+        return cls.open(connect(settings.redis_url, settings.var_dir), cfg)
 
     @classmethod
     def from_scripts(cls, scripts: LuaScripts) -> "Desk":

@@ -8,6 +8,7 @@ code the HTTP API maps to a 4xx.
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,7 @@ class HandoffError(Exception):
         self.owner = owner
 
 
+@functools.lru_cache(maxsize=None)  # files of the code base: read once per process, however many desks
 def source(name: str) -> str:
     """The full text of one script: key names, constants, common.lua, then its own file."""
     constants = f"local FRONT = {FRONT}\n"

@@ -17,3 +17,8 @@ def make_engine(url: str) -> Engine:
 def session_maker(engine: Engine) -> sessionmaker:
     """Sessions whose objects stay readable after commit (they are turned into plain views)."""
     return sessionmaker(bind=engine, expire_on_commit=False, future=True)
+
+
+def close(sessions: sessionmaker) -> None:
+    """Close the connections of the engine behind a session maker."""
+    sessions.kw["bind"].dispose()

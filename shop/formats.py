@@ -27,6 +27,7 @@ MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, 
 MAX_BUYER_TEXT = 10_000  # one buyer message, on every channel
 MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
+MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
 
 # control characters a buyer's message loses before the bot sees it (tab and newlines stay)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from shop import formats
+
 Base = declarative_base()
 
 ORDER_STATES = (
@@ -40,7 +42,7 @@ class Customer(Base):
     phone = Column(String(32), nullable=False)
     vip = Column(Boolean, nullable=False, default=False)
     # the buyer's id on a channel that verifies it (marketplace buyer id, logged-in widget user)
-    channel_id = Column(String(80), unique=True)
+    channel_id = Column(String(formats.MAX_CUSTOMER_ID), unique=True)
     orders = relationship("Order", back_populates="customer")
 
 

@@ -25,8 +25,8 @@ def is_order_number(token: str) -> bool:
     return bool(_ORDER_NUMBER.fullmatch(token or ""))
 
 
-def without_order_numbers(text: str, replacement: str = " ") -> str:
-    return _ORDER_NUMBER.sub(replacement, text or "")
+def without_order_numbers(text: str) -> str:
+    return _ORDER_NUMBER.sub(" ", text or "")
 
 
 def _digits(phone: str) -> str:

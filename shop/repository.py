@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, sessionmaker
 
-from shop.db import make_engine, session_maker
+from shop import db
 from shop.models import (
     Coupon,
     Customer,
@@ -128,10 +128,10 @@ class ShopRepository:
 
     @classmethod
     def connect(cls, database_url: str) -> "ShopRepository":
-        return cls(session_maker(make_engine(database_url)))
+        return cls(db.session_maker(db.make_engine(database_url)))
 
     def close(self) -> None:
-        self._session.kw["bind"].dispose()
+        db.close(self._session)
 
     def find_order(self, number: str) -> Optional[OrderView]:
         with self._session() as s:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, Integer, String, Text
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import declarative_base
+from sqlalchemy.orm import declarative_base, sessionmaker
 
 from helpdesk.scripts import queue_score
+from shop import formats
+from shop.db import make_engine, session_maker
 
 Base = declarative_base()
 
@@ -22,20 +24,20 @@ class Handoff(Base):
 
     id = Column(String(40), primary_key=True)  # the queued event's stream id
     conversation_id = Column(String(255), index=True, nullable=False)
-    channel = Column(String(40), nullable=False, default="")
-    customer = Column(String(80), nullable=False, default="")
+    channel = Column(String(formats.MAX_LABEL), nullable=False, default="")
+    customer = Column(String(formats.MAX_CUSTOMER_ID), nullable=False, default="")
     language = Column(String(8), nullable=False, default="en")
-    category = Column(String(40), nullable=False, default="")
+    category = Column(String(formats.MAX_LABEL), nullable=False, default="")
     priority = Column(Integer, nullable=False, default=0)
     vip = Column(Boolean, nullable=False, default=False)
-    reason = Column(String(40), nullable=False, default="")
-    order_number = Column(String(40))
+    reason = Column(String(formats.MAX_LABEL), nullable=False, default="")
+    order_number = Column(String(formats.MAX_LABEL))
     summary = Column(Text, nullable=False, default="")
     created_at = Column(Float, nullable=False)
     # live fields, as of the last event
     state = Column(String(16), index=True, nullable=False)  # waiting | assigned | resolved
     agent = Column(String(40))
-    group = Column("group_name", String(40))
+    group = Column("group_name", String(formats.MAX_LABEL))
     front = Column(Boolean, nullable=False, default=False)  # sent back to the queue: ahead of new chats
     assigned_at = Column(Float)
     unreplied_since = Column(Float)
@@ -100,3 +102,10 @@ class PersonalQuickReply(Base):
 
 def create_tables(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+
+
+def open_record(url: str) -> sessionmaker:
+    """Sessions of the record at url, its tables created if they are not there yet."""
+    engine = make_engine(url)
+    create_tables(engine)
+    return session_maker(engine)

@@ -19,12 +19,10 @@ from typing import List, Optional
 from helpdesk.desk import Desk
 from helpdesk.record import accounts
 from helpdesk.record.audit import record_problems
-from helpdesk.record.models import create_tables
+from helpdesk.record.models import open_record
 from helpdesk.record.rebuild import rebuild
-from helpdesk.redis_conn import connect
 from helpdesk.web.app import create_app
 from shop.config import load_shop_config
-from shop.db import make_engine, session_maker
 from shop.settings import Settings
 
 
@@ -55,9 +53,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if args.command == "serve":
         return _serve(args, settings)
     cfg = load_shop_config(settings.shop_config)
-    engine = make_engine(settings.helpdesk_database_url)
-    create_tables(engine)
-    db = session_maker(engine)
+    db = open_record(settings.helpdesk_database_url)
     if args.command in ("set-password", "demo-passwords"):
         known = sorted(a.id for a in cfg.helpdesk.agents)
         agents = known if args.command == "demo-passwords" else [args.agent]
@@ -72,7 +68,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             sys.exit(str(exc))
         print(f"password set for {', '.join(agents)}")
         return
-    desk = Desk.open(connect(settings.redis_url, settings.var_dir), cfg)
+    desk = Desk.connect(settings, cfg)
     if args.command == "rebuild":
         logging.basicConfig(level=logging.INFO)
         started = time.time()

@@ -67,21 +67,19 @@ SANIC_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large
 
 
 class ApiError(Exception):
-    def __init__(self, code: str, reason: Optional[str] = None, headers: Optional[Dict[str, str]] = None) -> None:
-        self.status, default = ERRORS[code]
-        self.code, self.reason, self.headers = code, reason or default, headers or {}
+    def __init__(
+        self, code: str, reason: Optional[str] = None, headers: Optional[Dict[str, str]] = None, owner: str = ""
+    ) -> None:
+        # a transition refused for a reason the table lacks is a conflict with the live state
+        self.status, default = ERRORS.get(code, (409, code))
+        self.code, self.reason, self.headers, self.owner = code, reason or default, headers or {}, owner
         super().__init__(self.reason)
 
     def response(self) -> HTTPResponse:
-        return json({"error": self.code, "reason": self.reason}, status=self.status, headers=self.headers)
-
-
-def refusal(exc: HandoffError) -> HTTPResponse:
-    status, reason = ERRORS.get(exc.code, (409, exc.code))
-    body = {"error": exc.code, "reason": reason}
-    if exc.owner:
-        body["owner"] = exc.owner
-    return json(body, status=status)
+        body = {"error": self.code, "reason": self.reason}
+        if self.owner:
+            body["owner"] = self.owner
+        return json(body, status=self.status, headers=self.headers)
 
 
 def install_error_handlers(app: Sanic) -> None:
@@ -91,7 +89,7 @@ def install_error_handlers(app: Sanic) -> None:
 
     @app.exception(HandoffError)
     async def handoff_error(request: Request, exc: HandoffError) -> HTTPResponse:
-        return refusal(exc)
+        return ApiError(exc.code, owner=exc.owner).response()
 
     @app.exception(redis.RedisError, ConnectionError)
     async def redis_down(request: Request, exc: Exception) -> HTTPResponse:

@@ -20,7 +20,7 @@ MAX_PASSWORD = 200  # scrypt hashes at most this much of a password
 
 
 class CustomerId(Text):
-    max_length = 80  # the width of the record's customer column
+    max_length = formats.MAX_CUSTOMER_ID
 
 
 class Summary(Text):

@@ -11,12 +11,11 @@ from sanic import Request
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.desk import Desk
-from helpdesk.record.models import create_tables
-from helpdesk.redis_conn import connect
+from helpdesk.record.models import open_record
 from helpdesk.web.rasa_client import RasaClient
 from helpdesk.web.sweeper import Sweeper
+from shop import db
 from shop.config import ShopConfig
-from shop.db import make_engine, session_maker
 from shop.repository import ShopRepository
 from shop.settings import Settings
 
@@ -36,16 +35,14 @@ class Resources:
     @classmethod
     def open(cls, settings: Settings, cfg: ShopConfig) -> "Resources":
         """Connect to everything (blocking: run it off the event loop)."""
-        desk = Desk.open(connect(settings.redis_url, settings.var_dir), cfg)
-        engine = make_engine(settings.helpdesk_database_url)
-        create_tables(engine)
-        record = session_maker(engine)
+        desk = Desk.connect(settings, cfg)
+        record = open_record(settings.helpdesk_database_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         return cls(settings, cfg, desk, record, ShopRepository.connect(settings.database_url), rasa,
                    Sweeper(desk, record, cfg, rasa))  # fmt: skip
 
     def close(self) -> None:
-        self.record.kw["bind"].dispose()
+        db.close(self.record)
         self.shop.close()
         self.desk.redis.close()
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.desk import Desk
 from helpdesk.record import accounts
-from helpdesk.record.models import create_tables
+from helpdesk.record.models import open_record
 from helpdesk.scripts import LuaScripts
 from scripts.stack import free_port
-from shop.db import make_engine, session_maker
+from shop import db
 from tests.conftest import postgres_schema
 from tests.helpdesk.procs import start_redis
 from tests.helpdesk.served import ServedApp
@@ -87,10 +87,9 @@ def helpdesk_db(request, tmp_path) -> Iterator[str]:
 
 @pytest.fixture
 def record_db(helpdesk_db) -> sessionmaker:
-    engine = make_engine(helpdesk_db)
-    create_tables(engine)
-    yield session_maker(engine)
-    engine.dispose()
+    record = open_record(helpdesk_db)
+    yield record
+    db.close(record)
 
 
 TOKEN = "test-token"
@@ -130,12 +129,11 @@ def helpdesk_env(folder: Path, redis_url: str, shop_db: str, timers: dict | None
         "KEFU_HELPDESK_TOKEN": TOKEN,
         "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
     }
-    engine = make_engine(env["HELPDESK_DATABASE_URL"])
-    create_tables(engine)
-    with session_maker(engine).begin() as session:
+    record = open_record(env["HELPDESK_DATABASE_URL"])
+    with record.begin() as session:
         for agent in ("amy", "ben", "chen"):
             accounts.set_password(session, agent, PASSWORD)
-    engine.dispose()
+    db.close(record)
     return env
 
 

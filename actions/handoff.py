@@ -16,11 +16,9 @@ from actions.context import Events, Turn
 from helpdesk.payloads import HandoffRecord
 from helpdesk.queue import Placement
 from shop import hours
+from shop.understanding import unclear_streak
 
 log = logging.getLogger(__name__)
-
-FAILED_INTENTS = {"nlu_fallback", "out_of_scope"}
-
 
 def _summary(tracker: Tracker, limit: int = 3) -> str:
     """The buyer's last few messages with what the bot took them for."""
@@ -134,21 +132,12 @@ class ActionComplaint(Action):
         return await hand_off(turn, reason="complaint", category="complaint")
 
 
-def consecutive_failures(tracker: Tracker) -> int:
-    """How many of the buyer's latest messages in a row the bot did not understand."""
-    count = 0
-    for e in reversed(tracker.events):
-        if e.get("event") != "user":
-            continue
-        intent = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent not in FAILED_INTENTS:
-            break
-        count += 1
-    return count
-
-
 class ActionFallback(Action):
-    """Not understood (or off-topic): rephrase once, then a human takes over."""
+    """Not understood (or off-topic): rephrase once, then a human takes over.
+
+    components/unclear_turns_policy.py also runs it when a streak of low-confidence guesses
+    reaches the limit, whatever intent was guessed.
+    """
 
     def name(self) -> Text:
         return "action_fallback"
@@ -157,7 +146,8 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         turn = Turn(dispatcher, tracker)
-        if consecutive_failures(tracker) >= turn.cfg.handoff.max_bot_failures:
+        rules = turn.cfg.handoff
+        if unclear_streak(reversed(tracker.events), rules.unclear_below) >= rules.max_bot_failures:
             turn.say("utter_fallback_handoff")
             return await hand_off(turn, reason="bot_failed", category="other")
         turn.say("utter_out_of_scope" if turn.intent == "out_of_scope" else "utter_default")

@@ -148,4 +148,23 @@ class ActionReturnPolicy(Action):
             shipping_note=join(paid_by, lang),
             refund_days=rules.refund_days,
         )
+        await _window_of_known_order(turn)
         return []
+
+
+async def _window_of_known_order(turn: Turn) -> None:
+    """After the general policy, the dates that apply to the order this buyer already proved is theirs."""
+    number = turn.slot("order_number")
+    if not number or number not in (turn.slot("verified_orders") or []):
+        return
+    order = await asyncio.to_thread(turn.repo.find_order, number)
+    if order is None or order.status != "delivered" or order.delivered_at is None:
+        return
+    deadline = order.delivered_at + timedelta(days=turn.cfg.returns.window_days)
+    closed = turn.now > deadline
+    turn.say(
+        "utter_return_window_for_order_closed" if closed else "utter_return_window_for_order_open",
+        order_number=number,
+        delivered_date=fmt_date(order.delivered_at, turn.lang),
+        deadline=fmt_date(deadline, turn.lang),
+    )

@@ -129,7 +129,9 @@ def main() -> None:
     stock_port = free_port()
     stock = subprocess.Popen(
         [
-            str(BIN / "rasa"),
+            str(BIN / "python"),
+            "-m",
+            "scripts.rasa_cli",  # as kefu's server: without JAX (scripts/rasa_cli.py)
             "run",
             "--enable-api",
             "--port",
@@ -140,6 +142,7 @@ def main() -> None:
             "127.0.0.1",
         ],
         cwd=stock_dir,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

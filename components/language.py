@@ -2,7 +2,8 @@
 
 Adds a ``language`` entity (``zh`` when the message has any Chinese character, ``en`` when it
 has Latin letters and no Chinese) that the ``language`` slot is mapped from. A message with
-neither (an order number, "5", an emoji) adds nothing, so the slot keeps the last language.
+neither (an order number, an email, a phone, a coupon code, "5", an emoji) adds nothing, so the
+slot keeps the last language: a Chinese buyer who answers with an email is still answered in Chinese.
 A buyer who mixes the two is answered in Chinese: someone who types Chinese reads it.
 """
 
@@ -19,18 +20,17 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.mixed_tokenizer import CJK
-from shop.formats import ORDER_NUMBER
+from shop.parsing import without_identifiers
 
 HAS_CJK = re.compile(f"[{CJK}]")
 LETTERS = re.compile(r"[A-Za-z]{2,}")
-NUMBERISH = re.compile(rf"{ORDER_NUMBER}|\d+")
 
 
 def detect_language(text: str) -> Optional[str]:
     if HAS_CJK.search(text):
         return "zh"
-    # an order number like A10293 is not English
-    return "en" if LETTERS.search(NUMBERISH.sub(" ", text)) else None
+    # "A10293", "lily@example.com" or "WELCOME10" are not English
+    return "en" if LETTERS.search(without_identifiers(text)) else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

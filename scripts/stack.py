@@ -152,7 +152,9 @@ class Stack:
         rasa = self._spawn(
             "rasa",
             [
-                str(BIN / "rasa"),
+                py,
+                "-m",
+                "scripts.rasa_cli",  # `rasa`, without JAX
                 "run",
                 "--enable-api",
                 "--port",

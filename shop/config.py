@@ -13,7 +13,7 @@ from typing import Dict, List, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, Extra, ValidationError, conint, constr, validator
+from pydantic import BaseModel, Extra, ValidationError, confloat, conint, constr, validator
 
 from shop import formats
 from shop.settings import Settings
@@ -121,6 +121,8 @@ class Payment(_Strict):
 
 class Handoff(_Strict):
     max_bot_failures: conint(ge=1)
+    unclear_below: confloat(ge=0, le=1)
+    complaint_words: List[constr(strip_whitespace=True, min_length=2, max_length=40)] = []
     max_ownership_failures: conint(ge=1)
     priority: Dict[str, int]
 

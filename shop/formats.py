@@ -21,6 +21,12 @@ CONVERSATION_ID = r"^[^/\x00-\x1f\x7f-\x9f" + SPACE + r"]{1,255}$"
 SHORTCUT = r"^[A-Za-z0-9_\u4e00-\u9fff-]{1,30}$"
 # the demo shop's order number: "A" and five digits, standing alone ("#a10293" and "A 10293" too)
 ORDER_NUMBER = r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)"
+# what a buyer types to prove who they are: an email, a mainland mobile or a North American phone
+EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
+PHONE = (
+    r"(?<!\d)1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"  # mainland mobile
+    r"|(?<![\dA-Za-z])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?!\d)"  # North American
+)
 
 # -- sizes --------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call

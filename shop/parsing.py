@@ -9,9 +9,14 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from shop.formats import ORDER_NUMBER
+from shop.formats import EMAIL, ORDER_NUMBER, PHONE
 
 _ORDER_NUMBER = re.compile(ORDER_NUMBER)
+_EMAIL = re.compile(EMAIL)
+_PHONE = re.compile(PHONE)
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# a token mixing letters and digits: a coupon (WELCOME10), a tracking number (SF1234567890), a code
+_CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z-]*\d)(?=[\d-]*[A-Za-z])[A-Za-z0-9-]{3,}(?![A-Za-z0-9])")
 
 
 def normalise_order_number(text: str) -> Optional[str]:
@@ -27,6 +32,13 @@ def is_order_number(token: str) -> bool:
 
 def without_order_numbers(text: str) -> str:
     return _ORDER_NUMBER.sub(" ", text or "")
+
+
+def without_identifiers(text: str) -> str:
+    """The text without links, emails, phones, order numbers and codes: what is left is words."""
+    for pattern in (_URL, _EMAIL, _PHONE, _ORDER_NUMBER, _CODE):
+        text = pattern.sub(" ", text)
+    return text
 
 
 def _digits(phone: str) -> str:

@@ -7,6 +7,8 @@ import yaml
 from shop.categories import FIVE
 from shop.settings import ROOT
 
+EVAL_SETS = ("tests/nlu_eval", "tests/nlu_eval_real")
+
 
 def test_every_domain_intent_is_in_exactly_one_category():
     domain_intents = yaml.safe_load((ROOT / "domain" / "core.yml").read_text())["intents"]
@@ -25,13 +27,16 @@ def test_every_training_intent_is_in_the_domain():
     from rasa.shared.nlu.training_data.loading import load_data
 
     domain_intents = set(yaml.safe_load((ROOT / "domain" / "core.yml").read_text())["intents"])
-    for folder in ("data/nlu", "tests/nlu_eval"):
+    for folder in ("data/nlu", *EVAL_SETS):
         assert load_data(str(ROOT / folder)).intents <= domain_intents
 
 
-def test_heldout_shares_no_example_with_training():
+def test_evaluation_sets_share_no_example_with_training():
     from rasa.shared.nlu.training_data.loading import load_data
 
-    train = {m.get("text").strip().lower() for m in load_data(str(ROOT / "data/nlu")).intent_examples}
-    held = [m.get("text").strip().lower() for m in load_data(str(ROOT / "tests/nlu_eval")).intent_examples]
-    assert [t for t in held if t in train] == []
+    def texts(folder: str) -> list:
+        return [m.get("text").strip().lower() for m in load_data(str(ROOT / folder)).intent_examples]
+
+    train = set(texts("data/nlu"))
+    for folder in EVAL_SETS:
+        assert [t for t in texts(folder) if t in train] == [], folder

@@ -37,6 +37,15 @@ def test_language():
     assert detect_language("A10293") is None and detect_language("5") is None and detect_language("😀") is None
 
 
+def test_identifiers_alone_keep_the_language():
+    """A Chinese buyer who answers with an email, a phone, a code or a link is still answered in Chinese."""
+    for text in ["lily.chen@example.com", "138 1234 5678", "+1 (415) 555-0132", "#a10293", "WELCOME10",
+                 "SF1234567890", "https://example.com/o/A10293", "👍👍", "  A10293 ,  lily@x.cn "]:  # fmt: skip
+        assert detect_language(text) is None, text
+    assert detect_language("my email is lily@x.cn") == "en"
+    assert detect_language("code WELCOME10 doesnt work") == "en"
+
+
 def test_language_entity_and_cleanup():
     msg = Message(
         data={
@@ -58,3 +67,24 @@ def test_language_entity_and_cleanup():
     LanguageDetector().process([msg])
     ents = msg.get(ENTITIES)
     assert [(e["entity"], e["value"]) for e in ents] == [("order_number", "A10001"), ("language", "zh")]
+
+
+def test_sentence_encoder_adds_one_sentence_feature_per_message():
+    import numpy as np
+
+    from components.sentence_encoder import SentenceEncoderFeaturizer, prepared
+
+    featurizer = SentenceEncoderFeaturizer("use", SentenceEncoderFeaturizer.get_default_config())
+    messages = [Message(data={TEXT: t}) for t in ["where is my parcel", "我的快递到哪了", "tell me a joke", ""]]
+    featurizer.process(messages)
+    vectors = []
+    for m in messages[:3]:
+        sequence, sentence = m.get_dense_features(TEXT)
+        assert sequence is None and sentence.features.shape == (1, 512)
+        vectors.append(sentence.features[0])
+    assert messages[3].get_dense_features(TEXT) == (None, None)  # nothing to encode
+    # the point of it: the same question in two languages is closer than an unrelated one
+    parcel, kuaidi, joke = vectors
+    assert float(np.dot(parcel, kuaidi)) > float(np.dot(parcel, joke)) + 0.1
+    # identifiers become words, so two order numbers embed alike
+    assert prepared("where is A10293, mail lily@x.cn") == prepared("where is #a10777, mail bo@y.com")

@@ -60,6 +60,23 @@ async def test_an_understood_turn_resets_the_count(action_env):
     assert responses(msgs) == ["utter_default"]
 
 
+async def test_a_low_confidence_guess_counts_as_not_understood(action_env):
+    """ "咋回事" guessed as goodbye with 0.31, then gibberish: two unclear messages, a person takes over."""
+    history = [user_event("咋回事", "goodbye", confidence=0.31)]
+    msgs, _ = await run(ActionFallback(), tracker("啊吧啊吧", "nlu_fallback", history=history, sender_id="f-2"))
+    assert responses(msgs)[0] == "utter_fallback_handoff"
+    # a confident guess in between breaks the streak
+    history = [user_event("咋回事", "goodbye", confidence=0.31), user_event("发货没", "order_status", confidence=0.97)]
+    msgs, _ = await run(ActionFallback(), tracker("啊吧啊吧", "nlu_fallback", history=history, sender_id="f-3"))
+    assert responses(msgs) == ["utter_default"]
+
+
+async def test_messages_before_a_handoff_do_not_count_after_it(action_env):
+    history = [user_event("blorp", "nlu_fallback"), {"event": "pause"}, {"event": "resume"}]
+    msgs, _ = await run(ActionFallback(), tracker("zzz", "nlu_fallback", history=history, sender_id="f-4"))
+    assert responses(msgs) == ["utter_default"]
+
+
 async def test_queue_down_tells_the_buyer_another_way(action_env, monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     services.reset()

@@ -102,3 +102,18 @@ async def test_yes_cancels_an_unshipped_order_once(action_env, restore_orders):
     assert services.services().repository.find_order("A10006").status == "cancelled"
     msgs, _ = await run(ActionConfirm(), yes)
     assert responses(msgs) == ["utter_cancel_not_possible"]
+
+
+async def test_policy_question_about_a_proven_order_gives_its_dates(action_env):
+    """ "Can I still return it?" about an order the buyer proved: the general rules, then that order's dates."""
+    msgs, _ = await run(ActionReturnPolicy(), tracker("can i still return it", "return_policy", slots=proven("A10004")))
+    assert responses(msgs) == ["utter_return_policy", "utter_return_window_for_order_closed"]
+    assert msgs[1]["order_number"] == "A10004" and msgs[1]["deadline"] not in ("", "-")
+    zh = tracker("还能退吗", "return_policy", slots=proven("A10001", language="zh"))
+    msgs, _ = await run(ActionReturnPolicy(), zh)
+    assert responses(msgs) == ["utter_return_policy", "utter_return_window_for_order_open"]
+    assert "月" in msgs[1]["deadline"]
+    # an order number the buyer has not proven gets the general rules only
+    unproven = {"order_number": "A10004", "verified_orders": []}
+    msgs, _ = await run(ActionReturnPolicy(), tracker("return rules?", "return_policy", slots=unproven))
+    assert responses(msgs) == ["utter_return_policy"]

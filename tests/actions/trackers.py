@@ -10,11 +10,17 @@ from rasa_sdk.executor import CollectingDispatcher
 SLOT_DEFAULTS: Dict[str, Any] = {"ownership_failures": 0.0, "awaiting_rating": False}
 
 
-def user_event(text: str, intent: str, entities: Optional[List[dict]] = None, metadata: Optional[dict] = None) -> dict:
+def user_event(
+    text: str,
+    intent: str,
+    entities: Optional[List[dict]] = None,
+    metadata: Optional[dict] = None,
+    confidence: float = 0.99,
+) -> dict:
     return {
         "event": "user",
         "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text},
+        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": entities or [], "text": text},
         "metadata": metadata or {},
         "input_channel": "rest",
     }
@@ -28,8 +34,9 @@ def tracker(
     history: Optional[List[dict]] = None,
     metadata: Optional[dict] = None,
     sender_id: str = "buyer-1",
+    confidence: float = 0.99,
 ) -> Tracker:
-    latest = user_event(text, intent, entities, metadata)
+    latest = user_event(text, intent, entities, metadata, confidence)
     return Tracker(
         sender_id=sender_id,
         slots={**SLOT_DEFAULTS, **(slots or {})},

@@ -48,3 +48,27 @@ def test_coupon_list_from_shop_data(chat):
 def test_reply_follows_the_buyers_language(chat):
     assert "您好" in joined(chat().say("你好"))
     assert "Hi" in joined(chat().say("hello"))
+
+
+def test_an_email_or_emoji_alone_keeps_the_chinese_reply(chat):
+    c = chat()
+    assert "邮箱" in joined(c.say("订单A10002到哪了"))
+    answer = joined(c.say("lily.chen@example.com"))
+    assert "SwiftParcel" in answer and re.search(r"[\u4e00-\u9fff]", answer)
+    assert re.search(r"[\u4e00-\u9fff]", joined(c.say("👍")))
+
+
+def test_two_unintelligible_messages_reach_a_person(chat):
+    c = chat()
+    c.say("啊吧啊吧 zzkq")
+    reply = joined(c.say("哦哦 qwpeoiru 嗯"))
+    assert "人工" in reply, reply
+    assert c.say("hello?") == []  # the bot is paused: a person has the chat
+
+
+def test_damage_right_after_a_status_answer_is_a_complaint(chat):
+    c = chat()
+    c.say("where is my order A10002")
+    assert "SwiftParcel" in joined(c.say("lily.chen@example.com"))
+    reply = joined(c.say("ok it finally came but the box was crushed and the shirt is ripped"))
+    assert "sorry" in reply.lower() and "person" in reply, reply

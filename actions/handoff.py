@@ -20,6 +20,7 @@ from shop.understanding import unclear_streak
 
 log = logging.getLogger(__name__)
 
+
 def _summary(tracker: Tracker, limit: int = 3) -> str:
     """The buyer's last few messages with what the bot took them for."""
     lines = []

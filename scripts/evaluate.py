@@ -1,6 +1,6 @@
 """Score the trained model on both fixed evaluation sets, never trained on.
 
-    python -m scripts.evaluate [--model models/kefu.tar.gz] [--min-f1 0.85] [--json results/eval.json]
+    python -m scripts.evaluate [--model models/kefu.tar.gz] [--json results/eval.json]
 
 - held-out (tests/nlu_eval/): written beside the training data, in its voice;
 - real-voice (tests/nlu_eval_real/): written apart from it, in the voice of real buyers (short,
@@ -8,9 +8,9 @@
 
 For each: per-intent precision/recall/F1; by language, macro-F1 over the twelve categories, recall
 of complaint + human (the messages that must reach a person) and precision of `other`; the five
-question categories beside seed 000's keyword rules; parse latency. Prints whether the real-voice
-aims are met, and exits 1 if one of the five categories of the held-out set is below --min-f1
-in English or Chinese.
+question categories beside seed 000's keyword rules; parse latency. Exits 1 if the real-voice
+set misses one of the aims (AIMS: macro-F1 0.90 English / 0.85 Chinese, complaint + human recall
+0.95, other precision 0.85).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import re
+import statistics
 import sys
 import time
 from collections import Counter
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from benchmarks.stats import percentile
 from components.language import HAS_CJK
 from shop.categories import FIVE, category_of, intent_categories
 from shop.parsing import without_order_numbers
@@ -161,13 +161,13 @@ def evaluate(examples: List[Example], parsed: List[Parsed]) -> Dict:
     gold_cat = [category_of(i) for i in gold_intents]
     model_cat = [category_of(i) for i in pred_intents]
     kw_cat = [keyword_category(t) for t in texts]
-    latencies = sorted(p.seconds * 1000 for p in parsed)
+    latencies = [p.seconds * 1000 for p in parsed]
     report: Dict = {
         "examples": len(texts),
         "languages": dict(Counter(langs)),
         "short_or_context": sum(e.short or is_short(e.text) for e in examples) / len(texts),
         "other_share": gold_cat.count("other") / len(texts),
-        "parse_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95)},
+        "parse_ms": {"p50": statistics.median(latencies), "p95": statistics.quantiles(latencies, n=20)[18]},
         "intents": {},
         "categories": {},
         "by_language": {},
@@ -263,7 +263,6 @@ def missed_aims(report: Dict) -> List[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "models" / "kefu.tar.gz"))
-    ap.add_argument("--min-f1", type=float, default=0.85)
     ap.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
     args = ap.parse_args()
     if not Path(args.model).is_file():
@@ -275,14 +274,12 @@ def main() -> None:
         print_report(name, report)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1))
-    held = reports["held-out"]["categories"]
-    low = [(c, lang) for c in FIVE for lang in ("en", "zh") if held[c][lang]["model_f1"] < args.min_f1]
     missed = missed_aims(reports["real-voice"])
-    print("real-voice aims: " + ("all met" if not missed else "MISSED " + "; ".join(missed)))
-    if low:
-        print(f"held-out: BELOW {args.min_f1}: {low}")
+    print(f"details in {args.json}")
+    if missed:
+        print("real-voice aims MISSED: " + "; ".join(missed))
         sys.exit(1)
-    print(f"held-out: all five categories >= {args.min_f1} F1 in English and Chinese; details in {args.json}")
+    print("real-voice aims: all met")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ class Handoff(_Strict):
     max_bot_failures: conint(ge=1)
     unclear_below: confloat(ge=0, le=1)
     complaint_words: List[constr(strip_whitespace=True, min_length=2, max_length=40)] = []
+    person_min_confidence: confloat(ge=0, le=1) = 1.0
     max_ownership_failures: conint(ge=1)
     priority: Dict[str, int]
 

@@ -14,12 +14,15 @@ from functools import lru_cache
 from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 FAILED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+PERSON_INTENTS = frozenset({"complaint", "request_human"})  # these go to a person anyway
 # events after which earlier messages no longer count: a new session, a handoff, the bot resumed
 FRESH_START = frozenset({"session_started", "pause", "resume"})
 
 
 def is_unclear(parse_data: Dict[str, Any], min_confidence: float) -> bool:
     intent = parse_data.get("intent") or {}
+    if intent.get("name") in PERSON_INTENTS:
+        return False  # on its way to a person: not the bot failing, whatever the confidence
     if intent.get("name") in FAILED_INTENTS:
         return True
     return float(intent.get("confidence") or 0.0) < min_confidence

@@ -143,7 +143,8 @@ def test_sql_models_live_in_two_files():
 
 
 def test_shared_patterns_and_limits_are_written_once():
-    patterns = [formats.AGENT_ID, formats.CONVERSATION_ID, formats.SHORTCUT, formats.ORDER_NUMBER]
+    patterns = [formats.AGENT_ID, formats.CONVERSATION_ID, formats.SHORTCUT, formats.ORDER_NUMBER, formats.EMAIL,
+                formats.PHONE]  # fmt: skip
     literals = [r"\d{5}", "10_000", "4000", "4_000", "64 * 1024", "65536", '"mon", "tue"', "1e14", "10**14"]
     homes = {'"mon", "tue"': "shop/config.py", "10**14": "helpdesk/scripts.py"}  # the weekdays', the queue's
     found = []
@@ -152,3 +153,13 @@ def test_shared_patterns_and_limits_are_written_once():
         found += [f"{rel}: {p}" for p in patterns if p in code]
         found += [f"{rel}: {x}" for x in literals if x in text and homes.get(x) != rel]
     assert found == []
+
+
+def test_the_nlu_regexes_are_the_shared_ones():
+    """Rasa reads data/nlu/regexes.yml, not Python: it must say what shop/formats.py says."""
+    import yaml
+
+    regexes = {r["regex"]: r["examples"] for r in yaml.safe_load((ROOT / "data/nlu/regexes.yml").read_text())["nlu"]}
+    listed = lambda name: [line[2:] for line in regexes[name].splitlines() if line.startswith("- ")]  # noqa: E731
+    assert listed("email") == [formats.EMAIL]
+    assert "|".join(listed("phone")) == formats.PHONE

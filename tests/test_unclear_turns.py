@@ -46,6 +46,7 @@ def test_what_counts_as_unclear():
     assert is_unclear({"intent": {"name": "out_of_scope", "confidence": 0.99}}, 0.5)
     assert is_unclear({"intent": {"name": "goodbye", "confidence": 0.31}}, 0.5)
     assert not is_unclear({"intent": {"name": "goodbye", "confidence": 0.8}}, 0.5)
+    assert not is_unclear({"intent": {"name": "complaint", "confidence": 0.25}}, 0.5)  # goes to a person anyway
     assert is_unclear({}, 0.5)
 
 

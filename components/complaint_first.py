@@ -13,32 +13,20 @@ reading stays in the intent ranking; ``complaint_word`` in the parse says which 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.stateless import StatelessComponent
 from shop.config import Handoff, load_shop_config
 from shop.settings import Settings
 from shop.understanding import PERSON_INTENTS, complaint_word
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ComplaintFirst(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ComplaintFirst":
-        return cls()
-
+class ComplaintFirst(StatelessComponent):
     @cached_property
     def rules(self) -> Handoff:
         return load_shop_config(Settings.from_env().shop_config).handoff

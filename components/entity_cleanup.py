@@ -9,30 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
+from components.stateless import StatelessComponent
 from shop.parsing import normalise_order_number
 
 REGEX_ONLY = {"order_number", "email", "phone"}
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class EntityCleanup(GraphComponent):
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "EntityCleanup":
-        return cls()
-
+class EntityCleanup(StatelessComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             kept: Dict[tuple, Dict[Text, Any]] = {}

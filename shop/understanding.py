@@ -52,6 +52,6 @@ def _complaint_pattern(words: Tuple[str, ...]) -> Optional[re.Pattern]:
 
 def complaint_word(text: str, words: Sequence[str]) -> Optional[str]:
     """The first of shop.yml's complaint words in the text, or None."""
-    pattern = _complaint_pattern(tuple(w.lower() for w in words))
+    pattern = _complaint_pattern(tuple(words))  # IGNORECASE: the words as the shop wrote them
     found = pattern.search(text.replace("’", "'")) if pattern else None
     return found.group(0).lower() if found else None

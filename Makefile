@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo test test-fast install install-test browser train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +21,10 @@ help:  ## list the targets
 demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start everything, print the URLs
 	$(PY) -m scripts.stack
 
-test: install-test browser $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
+prod: install proxy $(MODEL)  ## 3 Rasa, action and helpdesk processes behind HAProxy, KEFU_ENV=production, on PostgreSQL/Redis/RabbitMQ
+	$(PY) -m scripts.stack --prod
+
+test: install-test browser proxy $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
 	$(VENV)/bin/ruff check .
 	@mkdir -p results
 	$(RASA) data validate --domain domain --fail-on-warnings >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
@@ -50,6 +53,9 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
 browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwright drives it, never downloads one
 	@command -v chromium >/dev/null || apt-get install -y -q chromium fonts-wqy-microhei \
 		|| { apt-get update -q && apt-get install -y -q chromium fonts-wqy-microhei; }
+
+proxy:  ## Debian's HAProxy, in front of the processes of make prod and the scale-out tests
+	@command -v haproxy >/dev/null || apt-get install -y -q haproxy || { apt-get update -q && apt-get install -y -q haproxy; }
 
 train: $(MODEL)  ## train the model (only when data/config/domain changed)
 

@@ -155,9 +155,9 @@ def main() -> None:
         for c in (1, 8):
             results[f"kefu_c{c}"] = drive(kefu_url, KEFU_MESSAGES, args.turns, c, "kefu")
             results[f"stock_c{c}"] = drive(stock_url, STOCK_MESSAGES, args.turns, c, "stock")
-        rasa_pid = next(p.pid for p in stack.procs if "run --enable-api" in " ".join(p.args))
+        rasa_pid = stack.procs["rasa"].pid
         results["kefu_rasa_rss_mb"] = rss_mb(rasa_pid)
-        results["kefu_actions_rss_mb"] = rss_mb(next(p.pid for p in stack.procs if "actions" in " ".join(p.args)))
+        results["kefu_actions_rss_mb"] = rss_mb(stack.procs["actions"].pid)
         results["stock_rasa_rss_mb"] = rss_mb(stock.pid)
     finally:
         stock.terminate()

@@ -3,6 +3,11 @@
 CJK runs are segmented with Jieba (plus the shop's own words), Latin/digit runs are split on
 word boundaries, and emojis are tokens of their own (😡 says a lot). The script change is
 always a token boundary, so "M码" is "M" + "码" and "订单A10293到哪了" keeps A10293 whole.
+
+Only the first ``max_tokens`` tokens are made: every later step (featurizers, DIET's attention,
+which grows with the square of the length) then costs at most what a message of that length
+costs, so a 10,000-character message cannot hold the server. The message itself stays whole
+in the tracker for the agent and the actions.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 TOKEN_RE = re.compile(rf"[{CJK}]+|[A-Za-z0-9]+(?:['’.\-@+_][A-Za-z0-9]+)*|[^\s{CJK}A-Za-z0-9]")
 CJK_RUN = re.compile(rf"[{CJK}]+")
 SHOP_WORDS = Path(__file__).with_name("shop_words.txt")
+MAX_CHARS_PER_TOKEN = 8  # a CJK run is cut to this many characters per token still wanted before Jieba reads it
 
 
 def _is_symbol_token(ch: str) -> bool:
@@ -41,6 +47,7 @@ class MixedTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
+            "max_tokens": 256,  # buyers' messages are far shorter; the rest of a longer one is not read
         }
 
     @staticmethod
@@ -76,14 +83,19 @@ class MixedTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""
+        limit = int(self._config["max_tokens"])
         tokens: List[Token] = []
         for m in TOKEN_RE.finditer(text):
+            if len(tokens) >= limit:
+                break
             piece, start = m.group(), m.start()
             if CJK_RUN.fullmatch(piece):
+                piece = piece[: (limit - len(tokens)) * MAX_CHARS_PER_TOKEN]
                 for word, w_start, _ in self._jieba.tokenize(piece):
                     tokens.append(Token(word, start + w_start))
             elif piece[0].isalnum() or _is_symbol_token(piece):
                 tokens.append(Token(piece, start))
+        del tokens[limit:]
         if not tokens and text.strip():
             # only punctuation ("???"): keep one token so every featurizer has something
             stripped = text.strip()

@@ -3,7 +3,8 @@
 Stock RestInput answers a JSON array body with a 500 and accepts any sender or message type.
 Here a bad request gets a 4xx with a reason and nothing reaches the tracker:
   413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string (no ":"),
-  message not a string, empty or over MAX_BUYER_TEXT (shop/formats.py). Control characters are removed.
+  message not a string, empty or over MAX_BUYER_TEXT (shop/formats.py). Control characters are removed,
+and so is a claim of who the buyer is (metadata.kefu_verified).
 The URL stays /webhooks/rest/webhook.
 """
 
@@ -16,6 +17,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from shop import trust
 from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT
 
 # no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
@@ -74,4 +76,9 @@ class KefuRestInput(RestInput):
         return bp
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        return request.json.get("metadata")
+        """The caller's metadata, without a claim of who the buyer is: only a channel that verified the
+        buyer may make one (shop/trust.py), and a REST caller is anyone."""
+        metadata = request.json.get("metadata")
+        if metadata is None:
+            return None
+        return {key: value for key, value in metadata.items() if key != trust.CLAIM_KEY}

@@ -11,6 +11,10 @@
 Rasa's own socketio channel drops a message's metadata (so the widget could not say which agent wrote)
 and loses what is sent while the widget is away; here each user message carries an id, a resent one is
 acknowledged and dropped, and the widget fetches the history after every (re)connect.
+
+With several Rasa processes, the widget's socket is held by one of them while an agent's reply (posted
+through Rasa's HTTP API) may be handled by another: socket.io's Redis manager (on REDIS_URL) carries
+every emit to the process that holds the room's socket.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
 from sanic import Blueprint, response
 from sanic.request import Request
-from socketio import AsyncServer
+from socketio import AsyncRedisManager, AsyncServer
 
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
@@ -92,7 +96,9 @@ class WebChatInput(InputChannel):
             return True
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins)
+        redis_url = Settings.from_env().redis_url
+        manager = AsyncRedisManager(redis_url, channel=keys.WEBCHAT_SOCKETIO) if redis_url else None
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=manager)
         self.sio = sio
         bp = SocketBlueprint(sio, "/webhooks/webchat/socket.io", "webchat_webhook", __name__)
 
@@ -107,7 +113,8 @@ class WebChatInput(InputChannel):
             session_id = request.args.get("session_id", "")
             if not SESSION_RE.match(session_id):
                 return response.json({"error": "bad session_id"}, status=400)
-            tracker = await request.app.ctx.agent.tracker_store.retrieve(session_id)
+            # every session's turns: a buyer who comes back the next day still sees yesterday's chat
+            tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
             turns = []
             for e in tracker.events if tracker else []:
                 data = e.as_dict()

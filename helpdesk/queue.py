@@ -95,6 +95,10 @@ class HandoffQueue:
     def get(self, conversation_id: str) -> Dict[str, str]:
         return dict(self.redis.hgetall(keys.conversation(conversation_id)))
 
+    def holds(self, conversation_id: str) -> bool:
+        """True while the conversation waits for an agent or has one: the bot must stay quiet."""
+        return self.redis.hget(keys.conversation(conversation_id), "state") in ("waiting", "assigned")
+
     def position(self, conversation_id: str) -> int:
         rank = self.redis.zrank(keys.WAITING, conversation_id)
         return 0 if rank is None else rank + 1

@@ -3,15 +3,19 @@
 TensorFlow 2.12 depends on JAX and imports it at start-up for tf.lite's JAX converter, which Rasa never
 uses; that import alone holds about 95 MB in every Rasa process (measured: `import tensorflow` takes
 522 MB of RSS, 428 MB with JAX blocked). Marking the module missing gives TensorFlow the ImportError it
-already handles. The demo stack and the benchmarks start the Rasa server (and the stock bot) this way.
+already handles. The demo stack and the benchmarks start the Rasa server (and the stock bot) this way,
+and the action server too: with KEFU_ENV=production both refuse to start without their secrets.
 """
 
 from __future__ import annotations
 
 import sys
 
+from shop.settings import Settings
+
 
 def main() -> None:
+    Settings.from_env().refuse_unsafe_start()
     sys.modules["jax"] = None  # type: ignore[assignment]
     from rasa.__main__ import main as rasa_main
 

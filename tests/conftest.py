@@ -22,6 +22,7 @@ from tests.helpdesk.procs import start_redis
 from tests.shop_files import always_open, write_shop
 
 POSTGRES_URL = os.environ.get("KEFU_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+CHANNEL_SECRET = "tests-channel-secret"  # what the action tests' verified channels sign with
 REDIS_SERVER_URL = os.environ.get("KEFU_TEST_REDIS", "redis://127.0.0.1:6379/15")
 
 
@@ -168,6 +169,7 @@ def action_env(shop_db, carrier, session_redis, tmp_path, monkeypatch):
     monkeypatch.setenv("CARRIER_KEY", "demo-key")
     monkeypatch.setenv("REDIS_URL", session_redis)
     monkeypatch.setenv("KEFU_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("KEFU_CHANNEL_SECRET", CHANNEL_SECRET)
     # handoff messages depend on the hours; tests that care about them write their own file
     monkeypatch.setenv("KEFU_SHOP_CONFIG", str(write_shop(tmp_path, always_open)))
     services.reset()

@@ -51,6 +51,7 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     settings = Settings.from_env()
     if args.command == "serve":
+        settings.refuse_unsafe_start()
         return _serve(args, settings)
     cfg = load_shop_config(settings.shop_config)
     db = open_record(settings.helpdesk_database_url)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 
 from actions.order_info import ActionOrderInfo
-from shop.settings import DEV_CHANNEL_SECRET
 from shop.trust import claim
 from tests.actions.trackers import ent, responses, run, tracker, user_event
+from tests.conftest import CHANNEL_SECRET
 
 LILY = {"email": "lily.chen@example.com", "phone": "13812345678"}
 
@@ -97,7 +97,7 @@ async def test_third_failure_hands_off_to_a_human(action_env):
 
 
 async def test_verified_channel_customer_needs_no_email(action_env):
-    meta = claim(DEV_CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
+    meta = claim(CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
     t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, metadata=meta, sender_id="buyer-9")
     msgs, _ = await run(ActionOrderInfo(), t)
     assert responses(msgs) == ["utter_order_delivered"]
@@ -105,7 +105,7 @@ async def test_verified_channel_customer_needs_no_email(action_env):
 
 async def test_only_the_current_message_proves_the_buyer(action_env):
     # a signed marketplace message earlier in the conversation, then a message that came another way
-    meta = claim(DEV_CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
+    meta = claim(CHANNEL_SECRET, "buyer-9", "mkt-buyer-1001")
     earlier = user_event("hi", "greet", None, meta)
     t = tracker("where is A10001", "order_status", slots={"order_number": "A10001"}, history=[earlier],
                 sender_id="buyer-9")  # fmt: skip

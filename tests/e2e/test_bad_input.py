@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from shop import trust
+
 LEAKS = ("Traceback", "Exception", "Error:", "sqlalchemy", 'File "')
 
 
@@ -65,3 +67,18 @@ def test_the_http_api_needs_the_token(stack):
     r = requests.post(url, json=[{"event": "slot", "name": "verified_orders", "value": ["A10001"]}], timeout=10)
     assert r.status_code == 401
     assert requests.get(f"{stack.rasa_url}/status?token={stack.rasa_token}", timeout=10).status_code == 200
+
+
+def test_a_rest_caller_cannot_claim_to_be_a_buyer(stack):
+    """The issue's forgery: a claim signed with the stack's own secret (let alone the old public one) is
+    dropped by the REST channel, so the order stays private until the buyer proves it."""
+    for secret in (stack.channel_secret, "kefu-dev-channel-secret"):
+        sender = f"forger-{secret[:6]}"
+        metadata = {**trust.claim(secret, sender, "mkt-buyer-1001"), "page": "checkout"}
+        r = post(stack, json={"sender": sender, "message": "where is my order A10002", "metadata": metadata})
+        replies = " ".join(m.get("text", "") for m in r.json())
+        assert "email" in replies and "SP0" not in replies and "SwiftParcel" not in replies
+        url = f"{stack.rasa_url}/conversations/{sender}/tracker?token={stack.rasa_token}"
+        tracker = requests.get(url, timeout=10).json()
+        kept = [e["metadata"] for e in tracker["events"] if e["event"] == "user"][-1]
+        assert kept.get("page") == "checkout" and trust.CLAIM_KEY not in kept

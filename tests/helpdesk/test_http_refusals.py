@@ -14,7 +14,7 @@ from websockets.legacy.client import connect
 
 from helpdesk import keys
 from helpdesk.web.openapi import SPEC
-from tests.helpdesk.conftest import PASSWORD
+from tests.helpdesk.conftest import PASSWORD, helpdesk_env
 from tests.helpdesk.served import ServedApp
 
 HANDSHAKE = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
@@ -109,3 +109,14 @@ def _walk(node: Any) -> Iterator[Dict[str, Any]]:
     elif isinstance(node, list):
         for value in node:
             yield from _walk(value)
+
+
+def test_without_a_service_token_only_console_logins_get_in(tmp_path, sqlite_shop, start_redis_server):
+    env = {**helpdesk_env(tmp_path, start_redis_server(tmp_path), sqlite_shop), "KEFU_HELPDESK_TOKEN": ""}
+    hd = ServedApp(env)
+    try:
+        refused(hd.get("/queue", auth=False), 401, "unauthorized")
+        refused(hd.get("/queue", headers={"Authorization": "Bearer"}, auth=False), 401, "unauthorized")
+        assert hd.get("/queue", auth=False, headers=login(hd)).status_code == 200
+    finally:
+        hd.close()

@@ -1,27 +1,38 @@
-"""The REST channel with its input checked before Rasa sees it.
+"""The REST channel with its input checked before Rasa sees it, and retries answered once.
 
 Stock RestInput answers a JSON array body with a 500 and accepts any sender or message type.
 Here a bad request gets a 4xx with a reason and nothing reaches the tracker:
   413 body over MAX_BODY_BYTES; 400 not a JSON object, sender not a short id string (no ":"),
-  message not a string, empty or over MAX_BUYER_TEXT (shop/formats.py). Control characters are removed,
-and so is a claim of who the buyer is (metadata.kefu_verified).
-The URL stays /webhooks/rest/webhook.
+  message not a string, empty or over MAX_BUYER_TEXT (shop/formats.py), message_id malformed.
+Control characters are removed, and so is a claim of who the buyer is (metadata.kefu_verified).
+
+A caller that sends a `message_id` may retry freely (a timeout, a 502 from a process that died): the
+retry waits for the first delivery and gets the same answer from the transcript, never a second turn
+(connectors/deliveries.py). The URL stays /webhooks/rest/webhook.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Dict, Optional, Text
 
+import redis
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, answered_before, take
+from helpdesk.redis_conn import connect
 from shop import trust
 from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT
+from shop.settings import Settings
 
+log = logging.getLogger(__name__)
 # no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
 SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
+MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
+LEASE_S = 30  # a turn takes well under this; a retry waits this long for a process that died mid-turn
 
 
 def check_body(request: Request) -> Optional[str]:
@@ -47,10 +58,22 @@ def check_body(request: Request) -> Optional[str]:
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         return "metadata must be a JSON object"
+    message_id = body.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id)):
+        return "message_id must be 1-64 letters, digits, _ or -"
     return None
 
 
+def as_rest_message(sender_id: str, bot_event: Dict[str, Any]) -> Dict[str, Any]:
+    """A stored bot turn as RestInput sends it (CollectingOutputChannel's shape)."""
+    data = {k: v for k, v in (bot_event.get("data") or {}).items() if v}
+    return {"recipient_id": sender_id, "text": bot_event.get("text"), **data}
+
+
 class KefuRestInput(RestInput):
+    def __init__(self) -> None:
+        self._deliveries: Optional[Deliveries] = None
+
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -60,6 +83,31 @@ class KefuRestInput(RestInput):
 
     def _extract_input_channel(self, req: Request) -> Text:
         return self.name()  # never the caller's claim
+
+    def deliveries(self) -> Deliveries:
+        if self._deliveries is None:
+            settings = Settings.from_env()
+            self._deliveries = Deliveries(connect(settings.redis_url, settings.var_dir), self.name(), lease_s=LEASE_S)
+        return self._deliveries
+
+    async def once(self, request: Request) -> Optional[response.HTTPResponse]:
+        """None: handle the message (and mark it done after); or the answer it got before."""
+        sender, message_id = request.json.get("sender", "default"), request.json["message_id"]
+        delivery = f"{sender}:{message_id}"
+        try:
+            state = await take(self.deliveries(), delivery)
+        except (redis.RedisError, OSError) as exc:  # better a rare second answer than a lost message
+            log.error("REST deliveries unavailable, handling %s: %s", delivery, exc)
+            return None
+        if state == "busy":
+            return response.json({"error": "this message is still being answered; send it again later"}, 409)
+        answered = await answered_before(request.app.ctx.agent.tracker_store, sender, message_id)
+        if answered is None and state == "new":
+            request.ctx.delivery = delivery
+            return None
+        if state == "new":  # the process that answered it died before it could say so
+            self.deliveries().done(delivery)
+        return response.json([as_rest_message(sender, e) for e in answered or []])
 
     def blueprint(self, on_new_message) -> Blueprint:
         bp = super().blueprint(on_new_message)
@@ -71,14 +119,29 @@ class KefuRestInput(RestInput):
                 if reason:
                     status = 413 if reason == "body too large" else 400
                     return response.json({"error": reason}, status=status)
+                if request.json.get("message_id") is not None:
+                    return await self.once(request)
             return None
+
+        @bp.middleware("response")
+        async def mark_answered(request: Request, resp: response.HTTPResponse) -> None:
+            delivery = getattr(request.ctx, "delivery", None)
+            if delivery is None:
+                return
+            try:
+                if resp.status == 200:
+                    self.deliveries().done(delivery)
+                else:
+                    self.deliveries().abandon(delivery)
+            except (redis.RedisError, OSError) as exc:  # the lease runs out; a retry then reads the transcript
+                log.error("REST delivery %s not marked: %s", delivery, exc)
 
         return bp
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        """The caller's metadata, without a claim of who the buyer is: only a channel that verified the
-        buyer may make one (shop/trust.py), and a REST caller is anyone."""
-        metadata = request.json.get("metadata")
-        if metadata is None:
-            return None
-        return {key: value for key, value in metadata.items() if key != trust.CLAIM_KEY}
+        """The caller's metadata with the message id, without a claim of who the buyer is: only a channel
+        that verified the buyer may make one (shop/trust.py), and a REST caller is anyone."""
+        metadata = {k: v for k, v in (request.json.get("metadata") or {}).items() if k != trust.CLAIM_KEY}
+        if request.json.get("message_id") is not None:
+            metadata[MESSAGE_ID_KEY] = request.json["message_id"]
+        return metadata or None

@@ -10,7 +10,8 @@
 
 Rasa's own socketio channel drops a message's metadata (so the widget could not say which agent wrote)
 and loses what is sent while the widget is away; here each user message carries an id, a resent one is
-acknowledged and dropped, and the widget fetches the history after every (re)connect.
+answered once (connectors/deliveries.py: also when the process handling it died), and the widget
+fetches the history after every (re)connect.
 
 With several Rasa processes, the widget's socket is held by one of them while an agent's reply (posted
 through Rasa's HTTP API) may be handled by another: socket.io's Redis manager (on REDIS_URL) carries
@@ -30,10 +31,11 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
+from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, answered_before, take
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
 from helpdesk.redis_conn import connect
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("webchat_static")
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
 MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
+LEASE_S = 30  # a turn takes well under this; a resend waits this long for a process that died mid-turn
 
 
 class WebChatOutput(OutputChannel):
@@ -79,21 +82,41 @@ class WebChatInput(InputChannel):
     def __init__(self, cors_allowed_origins: list) -> None:
         self.cors_allowed_origins = cors_allowed_origins
         self.sio: Optional[AsyncServer] = None
-        self._redis: Optional[redis.Redis] = None
+        self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
+        self._deliveries: Optional[Deliveries] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WebChatOutput(self.sio) if self.sio is not None else None
 
-    def _first_time(self, message_id: str) -> bool:
-        """False for a message id seen in the last day (the widget resent it after a reconnect)."""
-        if self._redis is None:
+    def deliveries(self) -> Deliveries:
+        if self._deliveries is None:
             settings = Settings.from_env()
-            self._redis = connect(settings.redis_url, settings.var_dir)
+            self._deliveries = Deliveries(connect(settings.redis_url, settings.var_dir), self.name(), lease_s=LEASE_S)
+        return self._deliveries
+
+    async def first_time(self, session_id: str, message_id: str) -> Optional[str]:
+        """The delivery to mark done once the message is answered, or None if it was answered before
+        (the widget resent it after a reconnect, or the process that took it died after answering)."""
+        delivery = f"{session_id}:{message_id}"
         try:
-            return bool(self._redis.set(keys.webchat_seen(message_id), 1, nx=True, ex=86400))
+            state = await take(self.deliveries(), delivery)
         except (redis.RedisError, OSError) as exc:
-            log.error("webchat dedup unavailable, taking the message: %s", exc)
-            return True
+            log.error("webchat deliveries unavailable, taking the message: %s", exc)
+            return ""
+        if state != "new":
+            return None  # answered, or still being answered by a process that is alive
+        if self.app is not None and await answered_before(self.app.ctx.agent.tracker_store, session_id, message_id):
+            await asyncio.to_thread(self.deliveries().done, delivery)
+            return None
+        return delivery
+
+    def finished(self, delivery: str, answered: bool) -> None:
+        if not delivery:
+            return
+        try:
+            self.deliveries().done(delivery) if answered else self.deliveries().abandon(delivery)
+        except (redis.RedisError, OSError) as exc:  # the lease runs out; a resend then reads the transcript
+            log.error("webchat delivery %s not marked: %s", delivery, exc)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         redis_url = Settings.from_env().redis_url
@@ -101,6 +124,10 @@ class WebChatInput(InputChannel):
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=manager)
         self.sio = sio
         bp = SocketBlueprint(sio, "/webhooks/webchat/socket.io", "webchat_webhook", __name__)
+
+        @bp.listener("before_server_start")
+        async def keep_app(app: Sanic, _: Any) -> None:
+            self.app = app
 
         @bp.route("/", methods=["GET"])
         async def page(request: Request) -> response.HTTPResponse:
@@ -147,17 +174,18 @@ class WebChatInput(InputChannel):
                 return {"ok": False, "error": "message_id is missing"}
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
                 return {"ok": False, "error": f"the message must have 1 to {MAX_BUYER_TEXT} characters"}
-            if not await asyncio.to_thread(self._first_time, message_id):
+            delivery = await self.first_time(session_id, message_id)
+            if delivery is None:
                 return {"ok": True, "duplicate": True}
-            await on_new_message(
-                UserMessage(
-                    CONTROL_CHARS.sub("", text).strip(),
-                    WebChatOutput(sio),
-                    session_id,
-                    input_channel=self.name(),
-                    metadata={"message_id": message_id},
-                )  # fmt: skip
-            )
+            text = CONTROL_CHARS.sub("", text).strip()
+            message = UserMessage(text, WebChatOutput(sio), session_id, input_channel=self.name(),
+                                  metadata={MESSAGE_ID_KEY: message_id})  # fmt: skip
+            try:
+                await on_new_message(message)
+            except Exception:
+                await asyncio.to_thread(self.finished, delivery, False)  # the resend is taken again
+                raise
+            await asyncio.to_thread(self.finished, delivery, True)
             return {"ok": True}
 
         return bp

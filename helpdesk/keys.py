@@ -22,10 +22,10 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:login:{token}      hash    a console login (agent, role, csrf); expires after 8 h idle
 {kefu}:login_tries:{ip}   string  login attempts from one address in the current minute
 {kefu}:delivery_failed:{id} list  messages a channel finally failed to deliver to the buyer (newest first, 50)
-{kefu}:webchat:seen:{message id}     string  a widget message already taken (a resend is dropped)
 {kefu}:webchat:socketio              pub/sub socket.io's Redis manager: an emit reaches the process holding the socket
 {kefu}:rasa_lock:lock:{conversation} string  Rasa's turn lock (connectors/stores.py)
-{kefu}:{channel}:event:{event id}    string  "processing" while one process handles it, then "done"
+{kefu}:{channel}:event:{delivery}    string  "processing" while one process handles a webhook event or a
+                                             message (connectors/deliveries.py), then "done"
 {kefu}:{channel}:conv:{c}            hash    a channel's own state of conversation "{channel}:{c}" (read marks)
 {kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
 {kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
@@ -80,10 +80,6 @@ def delivery_failed(conversation_id: str) -> str:
 
 WEBCHAT_SOCKETIO = f"{PREFIX}:webchat:socketio"
 RASA_LOCK_PREFIX = f"{PREFIX}:rasa_lock:"  # Rasa's RedisLockStore adds "lock:{conversation id}"
-
-
-def webchat_seen(message_id: str) -> str:
-    return f"{PREFIX}:webchat:seen:{message_id}"
 
 
 def channel_event(channel: str, event_id: str) -> str:

@@ -10,6 +10,8 @@ The end-to-end tests and the benchmarks use the same Stack class on free ports.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import os
 import secrets
 import signal
@@ -126,6 +128,8 @@ class Stack:
         )
         if self.database_url and not env.get("HELPDESK_DATABASE_URL"):
             env["HELPDESK_DATABASE_URL"] = self.database_url  # one server for the shop and the record
+        # a turn's lock in Redis outlives a process killed mid-turn by this much (Rasa's default: 60 s)
+        env.setdefault("TICKET_LOCK_LIFETIME", "30")
         for name, default in RABBITMQ_DEFAULTS.items():  # endpoints.prod.yml forwards events to RabbitMQ
             env.setdefault(name, default)
         if self.shop_config is not None:
@@ -209,6 +213,8 @@ class Stack:
                 wait_http(f"{self.url_of(name)}/health", 60, self.procs[name])
             for name in rasa:
                 wait_http(f"{self.url_of(name)}/status", timeout, self.procs[name])
+            if self.replicas > 1:
+                self._wait_proxy_ready(30)
         except Exception:
             self.stop()
             raise
@@ -248,6 +254,24 @@ class Stack:
         path.write_text("\n".join(parts))
         return path
 
+    def proxy_servers(self) -> Dict[str, str]:
+        """HAProxy's view of every process behind it: {"rasa1": "UP", "actions2": "DOWN", ...}."""
+        page = requests.get(f"http://127.0.0.1:{self.proxy_stats_port}/stats;csv", timeout=5).text.lstrip("# ")
+        rows = csv.DictReader(io.StringIO(page))
+        return {row["svname"]: row["status"] for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")}
+
+    def _wait_proxy_ready(self, timeout: float) -> None:
+        """Until HAProxy's health checks have found every process up (it marked them down while they loaded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if all(status == "UP" for status in self.proxy_servers().values()):
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise TimeoutError(f"HAProxy does not see every process up: {self.proxy_servers()}")
+
     def kill(self, name: str) -> None:
         """kill -9 one process (fault tests)."""
         proc = self.procs[name]
@@ -261,6 +285,8 @@ class Stack:
         proc = self._spawn(name, self.commands[name])
         path = "/status" if name.startswith("rasa") else "/health"
         wait_http(f"{self.url_of(name)}{path}", timeout, proc)
+        if self.replicas > 1:
+            self._wait_proxy_ready(30)
 
     @staticmethod
     def _stop(proc: subprocess.Popen) -> None:

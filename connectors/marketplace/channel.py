@@ -29,6 +29,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from connectors.deliveries import MESSAGE_ID_KEY, answered_before
 from connectors.marketplace.inbox import Inbox
 from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender, parse_policy
 from connectors.marketplace.wire import WIRE, BadEvent, Event, Wire
@@ -191,6 +192,11 @@ class MarketplaceInput(InputChannel):
             return 200, {"status": "duplicate"}
         if state == "busy":
             return 409, {"error": "this event is being handled; deliver it again later"}
+        if event.type == "message":  # a lease ran out: the process that took it may have answered, then died
+            store = request.app.ctx.agent.tracker_store
+            if await answered_before(store, self.sender_id(event.conversation_id), event.message_id) is not None:
+                await asyncio.to_thread(inbox.done, event.event_id)
+                return 200, {"status": "duplicate"}
         try:
             status = await self.handle(event, on_new_message)
         except Exception:  # noqa: BLE001 - any failure: give the event back for the redelivery, no internals out
@@ -220,6 +226,7 @@ class MarketplaceInput(InputChannel):
         newest_before = await asyncio.to_thread(inbox.raise_mark, conv, "last_message_at", event.created_at, buyer)
         sender_id = self.sender_id(conv)
         metadata = {
+            MESSAGE_ID_KEY: event.message_id,
             self.name(): {
                 "event_id": event.event_id,
                 "message_id": event.message_id,

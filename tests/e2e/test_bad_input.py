@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -82,3 +84,16 @@ def test_a_rest_caller_cannot_claim_to_be_a_buyer(stack):
         tracker = requests.get(url, timeout=10).json()
         kept = [e["metadata"] for e in tracker["events"] if e["event"] == "user"][-1]
         assert kept.get("page") == "checkout" and trust.CLAIM_KEY not in kept
+
+
+def test_a_retried_message_is_answered_once_with_the_same_answer(stack):
+    body = {"sender": "retry-1", "message": "do you have any coupon codes?", "message_id": "rt-1"}
+    with ThreadPoolExecutor(3) as pool:  # a caller that gave up waiting and sent it again, twice
+        answers = [r.json() for r in pool.map(lambda _: post(stack, json=body), range(3))]
+    answers.append(post(stack, json=body).json())  # and once more, later
+    assert answers[0] and all(a == answers[0] for a in answers) and "SAVE10" in answers[0][0]["text"]
+    url = f"{stack.rasa_url}/conversations/retry-1/tracker?token={stack.rasa_token}"
+    users = [e for e in requests.get(url, timeout=10).json()["events"] if e["event"] == "user"]
+    assert [e["metadata"]["message_id"] for e in users] == ["rt-1"]
+    refused = post(stack, json={**body, "message_id": "not ok!"})
+    assert refused.status_code == 400 and "message_id" in refused.json()["error"]

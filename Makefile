@@ -13,7 +13,7 @@ RASA := $(VENV)/bin/rasa
 MODEL := models/kefu.tar.gz
 TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
 
-.PHONY: help demo prod test test-fast install install-test browser proxy train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,15 @@ bench-reply: install-test browser $(MODEL)  ## benchmarks/reply_latency.py: agen
 
 bench-marketplace: install $(MODEL)  ## benchmarks/marketplace.py: webhook -> bot reply at the marketplace, vs REST
 	$(PY) -m benchmarks.marketplace
+
+bench-scale: install proxy $(MODEL)  ## benchmarks/scale.py: turns/s with 1, 2, 3 Rasa processes behind HAProxy; SQL vs in-memory store
+	$(PY) -m benchmarks.scale
+
+bench-long: install $(MODEL)  ## benchmarks/long_messages.py: a 10,000-character message vs a short one, time and RSS
+	$(PY) -m benchmarks.long_messages
+
+soak: install proxy $(MODEL)  ## benchmarks/soak.py: 10,000 messages over 3 Rasa processes: 0 lost, 0 duplicate, RSS flat
+	$(PY) -m benchmarks.soak
 
 lock:  ## re-pin requirements.lock (requirements.in) and requirements-test.lock (requirements-test.in), in a fresh venv
 	rm -rf .venv-lock && $(PY310) -m venv .venv-lock && .venv-lock/bin/pip install -q --upgrade pip

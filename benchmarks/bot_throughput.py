@@ -26,20 +26,9 @@ from typing import Dict, List
 import psutil
 import requests
 
+from benchmarks.traffic import KEFU_MESSAGES, rss_mb
 from scripts.stack import BIN, ROOT, Stack, free_port, wait_http
 
-KEFU_MESSAGES = [
-    "hi",
-    "any coupon codes?",
-    "what size is the floral dress for 165cm 55kg",
-    "where is my order A10002",
-    "what's your return policy",
-    "有优惠码吗",
-    "这件连帽卫衣M码合适吗 我170cm 60kg",
-    "亚麻衬衫是什么面料",
-    "how long does shipping take",
-    "谢谢",
-]
 STOCK_MESSAGES = ["hi", "I am sad", "great", "are you a bot?", "bye", "hello there", "very good", "not good"]
 
 
@@ -83,10 +72,6 @@ def drive(url: str, messages: List[str], turns: int, concurrency: int, tag: str)
         "p50_ms": statistics.median(latencies),
         "p95_ms": latencies[int(len(latencies) * 0.95) - 1],
     }
-
-
-def rss_mb(pid: int) -> float:
-    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def main() -> None:

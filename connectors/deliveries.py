@@ -6,35 +6,45 @@ killed. Each delivery first asks Redis (keys.channel_event):
 
     new        this process handles it; done() when answered, abandon() when it failed
     busy       another process is handling it now, under a lease that runs out if that process dies
+    retake     the lease of a process that took it ran out: it died, maybe after answering
     duplicate  answered before: answer from the transcript (turn_of), never run it again
 
-A process can die after Rasa saved the turn but before done(): so a delivery that gets "new" after
-a lease ran out first looks in the transcript for a user message with the same message_id.
+A process can die after Rasa saved the turn but before done(): so a "retake" first looks in the
+transcript for a user message with the same message_id, and handles it only if there is none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
 import redis
 
 from helpdesk import keys
+from helpdesk.redis_conn import connect
+from shop.settings import Settings
 
 MESSAGE_ID_KEY = "message_id"  # in a user message's metadata: the channel's id of that message
+TURN_LEASE_S = 30  # a turn takes well under this; a copy waits this long for a process that died mid-turn
 
-# KEYS[1] delivery key; ARGV lease seconds. 'new' (the caller now owns it), 'duplicate' or 'busy'.
+# KEYS[1] delivery key; ARGV lease seconds, window seconds. 'new' or 'retake' (the caller now owns it),
+# 'duplicate' or 'busy'. A taken delivery holds "processing:<lease end, ms>" for the whole window.
 BEGIN = """
 local state = redis.call('GET', KEYS[1])
 if state == 'done' then return 'duplicate' end
-if state then return 'busy' end
-redis.call('SET', KEYS[1], 'processing', 'EX', ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if state and tonumber(string.sub(state, 12)) > now then return 'busy' end
+redis.call('SET', KEYS[1], 'processing:' .. (now + tonumber(ARGV[1]) * 1000), 'EX', ARGV[2])
+if state then return 'retake' end
 return 'new'
 """
 # KEYS[1] delivery key: give it up (after a failure) only if it is still being processed.
 ABANDON = """
-if redis.call('GET', KEYS[1]) == 'processing' then redis.call('DEL', KEYS[1]) end
+local state = redis.call('GET', KEYS[1])
+if state and string.sub(state, 1, 11) == 'processing:' then redis.call('DEL', KEYS[1]) end
 return 1
 """
 
@@ -48,13 +58,19 @@ class Deliveries:
         self._begin = client.register_script(BEGIN)
         self._abandon = client.register_script(ABANDON)
 
+    @classmethod
+    def connect(cls, channel: str, lease_s: int = TURN_LEASE_S) -> "Deliveries":
+        """On the Redis the environment names (REDIS_URL)."""
+        settings = Settings.from_env()
+        return cls(connect(settings.redis_url, settings.var_dir), channel, lease_s=lease_s)
+
     def _key(self, delivery_id: str) -> str:
         return keys.channel_event(self.channel, delivery_id)
 
     def begin(self, delivery_id: str) -> str:
-        """'new' (handle it, then call done or abandon), 'duplicate' (handled before) or 'busy'
-        (another delivery of it is being handled right now)."""
-        return self._begin(keys=[self._key(delivery_id)], args=[self.lease_s])
+        """'new' or 'retake' (handle it, then call done or abandon), 'duplicate' (handled before) or
+        'busy' (another delivery of it is being handled right now)."""
+        return self._begin(keys=[self._key(delivery_id)], args=[self.lease_s, self.window_s])
 
     def done(self, delivery_id: str) -> None:
         self.redis.set(self._key(delivery_id), "done", ex=self.window_s)
@@ -79,8 +95,8 @@ def turn_of(events: Iterable[Dict[str, Any]], message_id: str) -> Optional[List[
 
 
 async def take(deliveries: Deliveries, delivery_id: str, poll_s: float = 0.2) -> str:
-    """begin(), waiting while another process holds the delivery: 'new' or 'duplicate', or 'busy' if
-    the holder is still at it after a lease (it is slow, not dead: the caller may ask again later)."""
+    """begin(), waiting while another process holds the delivery: 'new', 'retake' or 'duplicate', or
+    'busy' if the holder is still at it after a lease (slow, not dead: the caller may ask again later)."""
     deadline = time.monotonic() + deliveries.lease_s + 2 * poll_s
     while True:
         state = await asyncio.to_thread(deliveries.begin, delivery_id)
@@ -93,3 +109,23 @@ async def answered_before(tracker_store: Any, sender_id: str, message_id: str) -
     """turn_of() in the stored conversation (Rasa's tracker store)."""
     tracker = await tracker_store.retrieve(sender_id)
     return turn_of((e.as_dict() for e in tracker.events), message_id) if tracker else None
+
+
+@dataclass(frozen=True)
+class Claim:
+    handle: bool  # this process answers the message (then done() or abandon())
+    busy: bool = False  # another process is still answering it: ask again later
+    answers: List[Dict[str, Any]] = field(default_factory=list)  # else: what the transcript says it was answered
+
+
+async def claim(deliveries: Deliveries, delivery_id: str, tracker_store: Any, sender_id: str, message_id: str) -> Claim:
+    """Whether this process should answer a message a channel received, or how it was answered before."""
+    state = await take(deliveries, delivery_id)
+    if state in ("new", "busy"):
+        return Claim(handle=state == "new", busy=state == "busy")
+    answered = await answered_before(tracker_store, sender_id, message_id)
+    if answered is None:  # retake: the process that took it died before answering
+        return Claim(handle=state == "retake")
+    if state == "retake":  # ... or after answering, before it could say so
+        await asyncio.to_thread(deliveries.done, delivery_id)
+    return Claim(handle=False, answers=answered)

@@ -22,17 +22,14 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, answered_before, take
-from helpdesk.redis_conn import connect
+from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
 from shop import trust
 from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT
-from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 # no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
 SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
 MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
-LEASE_S = 30  # a turn takes well under this; a retry waits this long for a process that died mid-turn
 
 
 def check_body(request: Request) -> Optional[str]:
@@ -86,28 +83,24 @@ class KefuRestInput(RestInput):
 
     def deliveries(self) -> Deliveries:
         if self._deliveries is None:
-            settings = Settings.from_env()
-            self._deliveries = Deliveries(connect(settings.redis_url, settings.var_dir), self.name(), lease_s=LEASE_S)
+            self._deliveries = Deliveries.connect(self.name())
         return self._deliveries
 
     async def once(self, request: Request) -> Optional[response.HTTPResponse]:
         """None: handle the message (and mark it done after); or the answer it got before."""
         sender, message_id = request.json.get("sender", "default"), request.json["message_id"]
-        delivery = f"{sender}:{message_id}"
+        delivery, store = f"{sender}:{message_id}", request.app.ctx.agent.tracker_store
         try:
-            state = await take(self.deliveries(), delivery)
+            found = await claim(self.deliveries(), delivery, store, sender, message_id)
         except (redis.RedisError, OSError) as exc:  # better a rare second answer than a lost message
             log.error("REST deliveries unavailable, handling %s: %s", delivery, exc)
             return None
-        if state == "busy":
+        if found.busy:
             return response.json({"error": "this message is still being answered; send it again later"}, 409)
-        answered = await answered_before(request.app.ctx.agent.tracker_store, sender, message_id)
-        if answered is None and state == "new":
+        if found.handle:
             request.ctx.delivery = delivery
             return None
-        if state == "new":  # the process that answered it died before it could say so
-            self.deliveries().done(delivery)
-        return response.json([as_rest_message(sender, e) for e in answered or []])
+        return response.json([as_rest_message(sender, e) for e in found.answers])
 
     def blueprint(self, on_new_message) -> Blueprint:
         bp = super().blueprint(on_new_message)

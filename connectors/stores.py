@@ -12,8 +12,10 @@ serve the same conversations: the lock keeps one turn of a conversation at a tim
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import redis
 import sqlalchemy as sa
@@ -21,6 +23,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from rasa.utils.endpoints import EndpointConfig
 
 from helpdesk import keys
@@ -45,8 +50,59 @@ class KefuTrackerStore(SQLTrackerStore):
         # replaces them before use, so the first turn after the restart is not lost.
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         log.info("conversations are kept in %s", self.engine.url.render_as_string(hide_password=True))
+
+    # Rasa runs every query on the server's event loop, so each turn's reads and writes stopped all other
+    # conversations; here they run in a worker thread and the loop goes on with other turns meanwhile.
+
+    async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        return await asyncio.to_thread(self._read, sender_id, fetch_events_from_all_sessions)
+
+    def _read(self, sender_id: str, all_sessions: bool) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            query = self._event_query(session, sender_id, all_sessions).with_entities(self.SQLEvent.data)
+            events = [json.loads(data) for (data,) in query.all()]  # the JSON only: no ORM object per event
+        if not self.domain or not events:
+            return None
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Rasa's save, publishing what it stored. Rasa's own reads the whole stored conversation back to
+        find the new events for the broker, then counts the stored events to find them again; the new
+        events are simply those after the stored ones, so one count does (README "Benchmarks")."""
+        new_events = await asyncio.to_thread(self._write, tracker)
+        if self.event_broker is not None:  # on the loop: Rasa's brokers are not thread-safe
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _write(self, tracker: DialogueStateTracker) -> List[Event]:
+        with self.session_scope() as session:
+            new_events = list(self._additional_events(session, tracker))
+            for event in new_events:
+                data = event.as_dict()
+                session.add(
+                    self.SQLEvent(
+                        sender_id=tracker.sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.commit()
+        return new_events
+
+
+def _sqlite_wal(connection: Any, _: Any) -> None:
+    """The demo's SQLite file: write-ahead log, synced at checkpoints, not at every turn's commit (a power
+    cut may lose the last turns, a crash of the process none; README "Benchmarks")."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 class KefuLockStore(RedisLockStore):

@@ -35,10 +35,9 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
-from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, answered_before, take
+from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
-from helpdesk.redis_conn import connect
 from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT
 from shop.settings import Settings
 
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("webchat_static")
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
 MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
-LEASE_S = 30  # a turn takes well under this; a resend waits this long for a process that died mid-turn
 
 
 class WebChatOutput(OutputChannel):
@@ -90,8 +88,7 @@ class WebChatInput(InputChannel):
 
     def deliveries(self) -> Deliveries:
         if self._deliveries is None:
-            settings = Settings.from_env()
-            self._deliveries = Deliveries(connect(settings.redis_url, settings.var_dir), self.name(), lease_s=LEASE_S)
+            self._deliveries = Deliveries.connect(self.name())
         return self._deliveries
 
     async def first_time(self, session_id: str, message_id: str) -> Optional[str]:
@@ -99,16 +96,11 @@ class WebChatInput(InputChannel):
         (the widget resent it after a reconnect, or the process that took it died after answering)."""
         delivery = f"{session_id}:{message_id}"
         try:
-            state = await take(self.deliveries(), delivery)
+            found = await claim(self.deliveries(), delivery, self.app.ctx.agent.tracker_store, session_id, message_id)
         except (redis.RedisError, OSError) as exc:
             log.error("webchat deliveries unavailable, taking the message: %s", exc)
             return ""
-        if state != "new":
-            return None  # answered, or still being answered by a process that is alive
-        if self.app is not None and await answered_before(self.app.ctx.agent.tracker_store, session_id, message_id):
-            await asyncio.to_thread(self.deliveries().done, delivery)
-            return None
-        return delivery
+        return delivery if found.handle else None  # else answered, or still being answered by a live process
 
     def finished(self, delivery: str, answered: bool) -> None:
         if not delivery:

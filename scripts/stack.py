@@ -64,6 +64,8 @@ class Stack:
     # Rasa, action and helpdesk processes of each kind; above 1, HAProxy listens on the three ports above
     # and spreads the work over processes on free ports (the scale-out topology, README "Production")
     replicas: int = 1
+    behind_proxy: bool = False  # HAProxy in front also of a single process (benchmarks compare like with like)
+    memory_tracker: bool = False  # Rasa's in-memory tracker store instead of SQL (benchmarks/scale.py's baseline)
     production: bool = False  # KEFU_ENV=production: endpoints.prod.yml, and every secret must be set
     keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
     agent_password: str = "kefu-demo"  # every demo agent's console password
@@ -128,6 +130,8 @@ class Stack:
         )
         if self.database_url and not env.get("HELPDESK_DATABASE_URL"):
             env["HELPDESK_DATABASE_URL"] = self.database_url  # one server for the shop and the record
+        if self.proxied:
+            env["KEFU_PROXIES_COUNT"] = "1"  # HAProxy (option forwardfor) says who is calling
         # a turn's lock in Redis outlives a process killed mid-turn by this much (Rasa's default: 60 s)
         env.setdefault("TICKET_LOCK_LIFETIME", "30")
         for name, default in RABBITMQ_DEFAULTS.items():  # endpoints.prod.yml forwards events to RabbitMQ
@@ -145,6 +149,8 @@ class Stack:
             endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
         if self.forward_events_to:
             endpoints["event_broker"]["forward_to"] = self.forward_events_to
+        if self.memory_tracker:
+            del endpoints["tracker_store"]
         path = self.var_dir / "endpoints.yml"
         path.write_text(yaml.safe_dump(endpoints))
         return path
@@ -164,9 +170,13 @@ class Stack:
         if done.returncode != 0:
             raise SystemExit(done.stderr.strip() or f"{' '.join(args)} failed")  # e.g. a bad shop.yml, naming the key
 
+    @property
+    def proxied(self) -> bool:
+        return self.replicas > 1 or self.behind_proxy
+
     def _kind(self, kind: str, public_port: int, command: Callable[[int], List[str]]) -> List[str]:
         """Start one process of a kind on its public port, or `replicas` of them on free ports behind HAProxy."""
-        if self.replicas == 1:
+        if not self.proxied:
             self._spawn(kind, command(public_port))
             return [kind]
         self.backends[kind] = [free_port() for _ in range(self.replicas)]
@@ -197,7 +207,7 @@ class Stack:
             "helpdesk", self.helpdesk_port,
             lambda port: [py, "-m", "helpdesk.web", "serve", "--port", str(port), "--keep-online", self.keep_online],
         )  # fmt: skip
-        if self.replicas > 1:
+        if self.proxied:
             self._spawn("haproxy", ["haproxy", "-db", "-f", str(self._write_haproxy_config())])
         webhook = f"{self.rasa_url}/webhooks/marketplace/webhook"
         self._spawn(
@@ -213,7 +223,7 @@ class Stack:
                 wait_http(f"{self.url_of(name)}/health", 60, self.procs[name])
             for name in rasa:
                 wait_http(f"{self.url_of(name)}/status", timeout, self.procs[name])
-            if self.replicas > 1:
+            if self.proxied:
                 self._wait_proxy_ready(30)
         except Exception:
             self.stop()
@@ -285,7 +295,7 @@ class Stack:
         proc = self._spawn(name, self.commands[name])
         path = "/status" if name.startswith("rasa") else "/health"
         wait_http(f"{self.url_of(name)}{path}", timeout, proc)
-        if self.replicas > 1:
+        if self.proxied:
             self._wait_proxy_ready(30)
 
     @staticmethod
@@ -319,6 +329,7 @@ defaults
   timeout server 120s
   timeout tunnel 1h
   option redispatch
+  option forwardfor
   retries 3
 """
 

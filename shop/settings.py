@@ -52,6 +52,7 @@ class Settings:
     rasa_token: str
     channel_secret: str  # signs channel-verified buyer ids (shop/trust.py); "" = no channel can vouch
     sweep_interval_s: float  # how often each helpdesk process sweeps timers, presence, the record
+    proxies_count: int  # reverse proxies in front of the helpdesk whose X-Forwarded-For is believed (0: none)
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
     @classmethod
@@ -73,6 +74,7 @@ class Settings:
             rasa_token=env.get("RASA_TOKEN", ""),
             channel_secret=env.get("KEFU_CHANNEL_SECRET", ""),
             sweep_interval_s=float(env.get("KEFU_SWEEP_INTERVAL_S") or 0.5),
+            proxies_count=int(env.get("KEFU_PROXIES_COUNT") or 0),
             environ=env,
         )
 

@@ -192,7 +192,7 @@ class MarketplaceInput(InputChannel):
             return 200, {"status": "duplicate"}
         if state == "busy":
             return 409, {"error": "this event is being handled; deliver it again later"}
-        if event.type == "message":  # a lease ran out: the process that took it may have answered, then died
+        if state == "retake" and event.type == "message":  # the process that took it died, maybe after answering
             store = request.app.ctx.agent.tracker_store
             if await answered_before(store, self.sender_id(event.conversation_id), event.message_id) is not None:
                 await asyncio.to_thread(inbox.done, event.event_id)

@@ -49,6 +49,9 @@ def create_app(
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = formats.MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"  # an error no handler of ours answers: JSON, no trace
+    # behind HAProxy every request comes from the proxy: the buyer's or agent's own address (per-address
+    # login limits) is the one the proxy wrote in X-Forwarded-For; without a proxy that header is ignored
+    app.config.PROXIES_COUNT = settings.proxies_count
     app.blueprint(api.bp)
     app.blueprint(console.bp)
     app.static("/console/static", str(console.STATIC))

@@ -72,7 +72,7 @@ def _login(res: Resources, agent_id: str, password: str) -> Optional[logins.Cons
 @bp.post("/auth/login")
 async def login(request: Request) -> HTTPResponse:
     res = hd(request)
-    if not await blocking(logins.login_allowed, res.desk.redis, request.ip or "?"):
+    if not await blocking(logins.login_allowed, res.desk.redis, request.remote_addr or request.ip or "?"):
         raise ApiError("too_many_attempts")
     body = read_body(request, ask.Login)
     agent_id = body.agent

@@ -8,7 +8,7 @@ from typing import Any, Dict
 from sanic_testing.testing import TestingResponse as Response  # not Test*: pytest would collect it
 
 from helpdesk.web.console import fill
-from tests.helpdesk.conftest import PASSWORD
+from tests.helpdesk.conftest import PASSWORD, helpdesk_env
 from tests.helpdesk.served import ServedApp
 
 
@@ -149,3 +149,24 @@ def test_internal_notes_are_for_agents_only(hd):
     chen = Console(hd, "chen")
     assert [n["text"] for n in chen.get("/conversations/n-1/notes").json["notes"]] == ["VIP, be gentle"]
     assert hd.get("/conversations/n-1/notes").status_code == 401  # the service token is not a person
+
+
+def test_behind_a_proxy_logins_are_limited_per_forwarded_address(tmp_path, sqlite_shop, start_redis_server):
+    env = {**helpdesk_env(tmp_path, start_redis_server(tmp_path), sqlite_shop), "KEFU_PROXIES_COUNT": "1"}
+    proxied = ServedApp(env)
+    try:
+
+        def login_from(address: str) -> int:
+            body = {"agent": "ben", "password": "not the password"}
+            return proxied.post("/auth/login", body, auth=False, headers={"X-Forwarded-For": address}).status_code
+
+        assert [login_from("10.0.0.1") for _ in range(12)][-1] == 429  # one agent's typos lock only them out
+        assert login_from("10.0.0.2") == 401
+    finally:
+        proxied.close()
+
+
+def test_without_a_proxy_a_forwarded_address_is_ignored(hd):
+    codes = [hd.post("/auth/login", {"agent": "ben", "password": "x"}, auth=False,
+                     headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(12)]  # fmt: skip
+    assert codes[-1] == 429  # a caller cannot dodge the limit by naming other addresses

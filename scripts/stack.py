@@ -264,23 +264,24 @@ class Stack:
         path.write_text("\n".join(parts))
         return path
 
-    def proxy_servers(self) -> Dict[str, str]:
-        """HAProxy's view of every process behind it: {"rasa1": "UP", "actions2": "DOWN", ...}."""
+    def proxy_stats(self) -> Dict[str, Dict[str, str]]:
+        """HAProxy's statistics of every process behind it: {"rasa1": {"status": "UP", "stot": "12", ...}, ...}
+        (stot: the requests it took)."""
         page = requests.get(f"http://127.0.0.1:{self.proxy_stats_port}/stats;csv", timeout=5).text.lstrip("# ")
         rows = csv.DictReader(io.StringIO(page))
-        return {row["svname"]: row["status"] for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")}
+        return {row["svname"]: row for row in rows if row["svname"] not in ("FRONTEND", "BACKEND")}
 
     def _wait_proxy_ready(self, timeout: float) -> None:
         """Until HAProxy's health checks have found every process up (it marked them down while they loaded)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if all(status == "UP" for status in self.proxy_servers().values()):
+                if all(row["status"] == "UP" for row in self.proxy_stats().values()):
                     return
             except requests.RequestException:
                 pass
             time.sleep(0.3)
-        raise TimeoutError(f"HAProxy does not see every process up: {self.proxy_servers()}")
+        raise TimeoutError(f"HAProxy does not see every process up: {self.proxy_stats().keys()}")
 
     def kill(self, name: str) -> None:
         """kill -9 one process (fault tests)."""

@@ -7,8 +7,6 @@ middle of a stream, Redis and PostgreSQL restarted, the whole stack restarted in
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import os
 import subprocess
@@ -108,13 +106,6 @@ def scaled(tmp_path_factory) -> Iterator[Stack]:
             scaled.kill_redis()
 
 
-def proxy_counts(stack: Stack) -> dict:
-    """Requests each process got, from HAProxy's statistics: {"rasa1": 12, ...}."""
-    page = requests.get(f"http://127.0.0.1:{stack.proxy_stats_port}/stats;csv", timeout=5).text.lstrip("# ")
-    return {row["svname"]: int(row["stot"]) for row in csv.DictReader(io.StringIO(page))
-            if row["svname"] not in ("FRONTEND", "BACKEND")}  # fmt: skip
-
-
 def test_turns_spread_over_every_process_and_every_event_reaches_rabbitmq(scaled):
     scaled = scaled.stack
     url = f"{scaled.rasa_url}/webhooks/rest/webhook"
@@ -131,7 +122,7 @@ def test_turns_spread_over_every_process_and_every_event_reaches_rabbitmq(scaled
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(conversation, range(24)))
     assert all("Hi" in greet and "SAVE10" in coupons for greet, coupons in results)
-    counts = proxy_counts(scaled)
+    counts = {name: int(row["stot"]) for name, row in scaled.proxy_stats().items()}
     for kind in ("rasa", "actions"):
         assert all(counts[f"{kind}{i}"] > 0 for i in (1, 2, 3)), counts
 

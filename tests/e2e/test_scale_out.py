@@ -58,6 +58,15 @@ async def _rabbit_messages(queue_name: str) -> list:
         await connection.close()
 
 
+async def _delete_queue(queue_name: str) -> None:
+    connection = await aio_pika.connect_robust(RABBITMQ_URL, timeout=5)
+    try:
+        channel = await connection.channel()
+        await channel.queue_delete(queue_name)
+    finally:
+        await connection.close()
+
+
 @dataclass
 class Scaled:
     stack: Stack
@@ -104,6 +113,7 @@ def scaled(tmp_path_factory) -> Iterator[Stack]:
         finally:
             stack.stop()
             scaled.kill_redis()
+            asyncio.run(_delete_queue(stack.extra_env["RABBITMQ_QUEUE"]))  # the later tests' events
 
 
 def test_turns_spread_over_every_process_and_every_event_reaches_rabbitmq(scaled):

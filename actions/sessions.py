@@ -23,7 +23,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import Events, Turn
 
 log = logging.getLogger(__name__)
-PROOF_SLOTS = ("verified_orders", "order_number", "ownership_failures")
 
 
 def _proved_at(tracker: Tracker) -> Optional[float]:

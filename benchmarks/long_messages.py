@@ -19,14 +19,9 @@ from typing import Dict, List
 
 import requests
 
-from benchmarks.traffic import deliver, rss_mb
+from benchmarks.traffic import QUESTIONS, at_limit, deliver, rss_mb
 from scripts.stack import Stack
 from shop.formats import MAX_BUYER_TEXT
-
-QUESTION = {
-    "zh": "我的订单到现在还没有发货，快递信息一直没有更新，请帮我查一下是什么情况，谢谢！",
-    "latin": "hello, my order has not shipped yet and the tracking page has not changed in days, please check. ",
-}
 
 
 def turns(session: requests.Session, url: str, text: str, rounds: int, tag: str) -> List[float]:
@@ -48,10 +43,10 @@ def main() -> None:
         rasa = stack.procs["rasa"].pid
         turns(session, url, "hi", 5, "warm")
         results: Dict[str, Dict[str, float]] = {}
-        for alphabet, question in QUESTION.items():
+        for alphabet, question in QUESTIONS.items():
             short = statistics.median(turns(session, url, question, args.rounds, f"short-{alphabet}"))
             before = rss_mb(rasa)
-            long = statistics.median(turns(session, url, (question * MAX_BUYER_TEXT)[:MAX_BUYER_TEXT], args.rounds,
+            long = statistics.median(turns(session, url, at_limit(question), args.rounds,
                                            f"long-{alphabet}"))  # fmt: skip
             results[alphabet] = {"short_ms": short * 1000, "long_ms": long * 1000, "ratio": long / short,
                                  "rss_before_mb": before, "rss_growth_mb": rss_mb(rasa) - before}  # fmt: skip

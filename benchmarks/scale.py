@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Dict, List
 
 import requests
-import sqlalchemy
 
 from benchmarks.stats import percentile
 from benchmarks.traffic import KEFU_MESSAGES, deliver
-from scripts.stack import ROOT, Stack, ensure_database
+from scripts.stack import ROOT, Stack, scratch_database
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's; --postgres for another server
 
@@ -84,19 +83,11 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=400, help="messages per topology and concurrency level")
     ap.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL server URL without a database name")
     args = ap.parse_args()
-    postgres = args.postgres
-    database = f"{postgres}/kefu_bench_{os.getpid()}"
-    ensure_database(database)
     runs: Dict[str, Dict] = {}
-    try:
+    with scratch_database(args.postgres, f"kefu_bench_{os.getpid()}") as database:
         runs["memory-1"] = measure("memory-1", args.turns, database, memory_tracker=True)
         for n in (1, 2, 3):
             runs[f"sql-{n}"] = measure(f"sql-{n}", args.turns, database, replicas=n)
-    finally:
-        engine = sqlalchemy.create_engine(f"{postgres}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "kefu_bench_{os.getpid()}" WITH (FORCE)'))
-        engine.dispose()
     cores = os.cpu_count() or 1
     ratios = {}
     for c in ("c8", "c32"):

@@ -23,19 +23,15 @@ from pathlib import Path
 from typing import Dict, List
 
 import requests
-import sqlalchemy
 
-from benchmarks.traffic import KEFU_MESSAGES, deliver, rss_mb
+from benchmarks.traffic import KEFU_MESSAGES, QUESTIONS, at_limit, deliver, rss_mb
 from connectors.deliveries import turn_of
-from scripts.stack import ROOT, Stack, ensure_database
+from scripts.stack import ROOT, Stack, scratch_database
 from shop.formats import MAX_BUYER_TEXT
 
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"  # the machine's; --postgres for another server
 PER_BUYER = 25
-LONG = {
-    0: ("我的订单到现在还没有发货，快递信息一直没有更新，请帮我查一下。" * MAX_BUYER_TEXT)[:MAX_BUYER_TEXT],
-    1: ("hello, my parcel has not moved in days, please check what is going on. " * MAX_BUYER_TEXT)[:MAX_BUYER_TEXT],
-}
+LONG = {0: at_limit(QUESTIONS["zh"]), 1: at_limit(QUESTIONS["latin"])}
 
 
 def script_of(buyer: int) -> List[str]:
@@ -46,16 +42,9 @@ def script_of(buyer: int) -> List[str]:
     return texts
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--messages", type=int, default=10000, help="buyer messages in all")
-    ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL server URL without a database name")
-    args = ap.parse_args()
-    postgres = args.postgres
-    buyers = args.messages // PER_BUYER
-    database = f"{postgres}/kefu_soak_{os.getpid()}"
-    ensure_database(database)
+def soak(database: str, messages: int, concurrency: int) -> Dict:
+    """Send the messages through a 3-process stack on this database; what came back, counted."""
+    buyers = messages // PER_BUYER
     stack = Stack.on_free_ports(replicas=3, database_url=database, tracker_database_url=database,
                                 var_dir=Path(tempfile.mkdtemp(prefix="kefu-soak-")), keep_online="")  # fmt: skip
     stack.start(timeout=600)
@@ -72,13 +61,13 @@ def main() -> None:
             replies = deliver(session, url, sender, text, f"{sender}-m{i}")
             answers[sender].append([m.get("text") for m in replies])
             sent["n"] += 1
-            if sent["n"] == args.messages // 10 and "warm" not in rss:
+            if sent["n"] == messages // 10 and "warm" not in rss:
                 rss["warm"] = [rss_mb(pid) for pid in rasa]
 
     try:
         rss["start"] = [rss_mb(pid) for pid in rasa]
         started = time.perf_counter()
-        with ThreadPoolExecutor(args.concurrency) as pool:
+        with ThreadPoolExecutor(concurrency) as pool:
             list(pool.map(buyer, range(buyers)))
         elapsed = time.perf_counter() - started
         rss["end"] = [rss_mb(pid) for pid in rasa]
@@ -96,23 +85,31 @@ def main() -> None:
                 wrong += got != [e["text"] for e in (turn_of(events, mid) or [])]
     finally:
         stack.stop()
-        engine = sqlalchemy.create_engine(f"{postgres}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "kefu_soak_{os.getpid()}" WITH (FORCE)'))
-        engine.dispose()
     total = buyers * PER_BUYER
-    out = {"messages": total, "at_limit": buyers // 2, "seconds": round(elapsed, 1), "turns_per_s": total / elapsed,
-           "lost": lost, "duplicate": duplicate, "answer_differs": wrong, "rasa_rss_mb": rss}  # fmt: skip
+    return {"messages": total, "at_limit": buyers // 2, "seconds": round(elapsed, 1), "turns_per_s": total / elapsed,
+            "lost": lost, "duplicate": duplicate, "answer_differs": wrong, "rasa_rss_mb": rss}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=10000, help="buyer messages in all")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--postgres", default=POSTGRES, help="a PostgreSQL server URL without a database name")
+    args = ap.parse_args()
+    with scratch_database(args.postgres, f"kefu_soak_{os.getpid()}") as database:
+        out = soak(database, args.messages, args.concurrency)
     (ROOT / "benchmarks" / "out").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "out" / "soak.json").write_text(json.dumps(out, indent=2))
+    rss = out["rasa_rss_mb"]
     growth = [end / warm for end, warm in zip(rss["end"], rss["warm"], strict=True)]
-    print(f"{total} messages ({buyers // 2} at {MAX_BUYER_TEXT} characters) in {elapsed:.0f} s "
-          f"({total / elapsed:.1f}/s) over 3 Rasa processes: {lost} lost, {duplicate} duplicate, "
-          f"{wrong} answered differently from the transcript")  # fmt: skip
+    print(f"{out['messages']} messages ({out['at_limit']} at {MAX_BUYER_TEXT} characters) in {out['seconds']:.0f} s "
+          f"({out['turns_per_s']:.1f}/s) over 3 Rasa processes: {out['lost']} lost, {out['duplicate']} duplicate, "
+          f"{out['answer_differs']} answered differently from the transcript")  # fmt: skip
     print("Rasa RSS MB start / after 10% / end: "
-          + "; ".join(f"{s:.0f} / {w:.0f} / {e:.0f}" for s, w, e in zip(*rss.values(), strict=True))
+          + "; ".join(f"{s:.0f} / {w:.0f} / {e:.0f}" for s, w, e in zip(rss["start"], rss["warm"], rss["end"],
+                                                                          strict=True))
           + f"  (end / after 10%: {', '.join(f'{g:.2f}x' for g in growth)})")  # fmt: skip
-    sys.exit(1 if lost or duplicate or wrong else 0)
+    sys.exit(1 if out["lost"] or out["duplicate"] or out["answer_differs"] else 0)
 
 
 if __name__ == "__main__":

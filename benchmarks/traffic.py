@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import requests
 
+from shop.formats import MAX_BUYER_TEXT
+
 # what the shop's buyers ask most, in both languages; none of it hands the chat to a person
 KEFU_MESSAGES = [
     "hi",
@@ -21,6 +23,16 @@ KEFU_MESSAGES = [
     "how long does shipping take",
     "谢谢",
 ]
+# one question in each alphabet, stretched to the length limit by at_limit()
+QUESTIONS = {
+    "zh": "我的订单到现在还没有发货，快递信息一直没有更新，请帮我查一下是什么情况，谢谢！",
+    "latin": "hello, my order has not shipped yet and the tracking page has not changed in days, please check. ",
+}
+
+
+def at_limit(text: str) -> str:
+    """The text repeated to exactly the longest message a buyer may send."""
+    return (text * MAX_BUYER_TEXT)[:MAX_BUYER_TEXT]
 
 
 def rss_mb(pid: int) -> float:

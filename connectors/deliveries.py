@@ -16,6 +16,7 @@ transcript for a user message with the same message_id, and handles it only if t
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
@@ -26,6 +27,7 @@ from helpdesk import keys
 from helpdesk.redis_conn import connect
 from shop.settings import Settings
 
+log = logging.getLogger(__name__)
 MESSAGE_ID_KEY = "message_id"  # in a user message's metadata: the channel's id of that message
 TURN_LEASE_S = 30  # a turn takes well under this; a copy waits this long for a process that died mid-turn
 
@@ -77,6 +79,14 @@ class Deliveries:
 
     def abandon(self, delivery_id: str) -> None:
         self._abandon(keys=[self._key(delivery_id)])
+
+    def settle(self, delivery_id: str, answered: bool) -> None:
+        """done() or abandon(); if Redis cannot take it, the lease runs out and the next copy reads the
+        transcript, so this only logs."""
+        try:
+            self.done(delivery_id) if answered else self.abandon(delivery_id)
+        except (redis.RedisError, OSError) as exc:
+            log.error("%s delivery %s not marked: %s", self.channel, delivery_id, exc)
 
 
 def turn_of(events: Iterable[Dict[str, Any]], message_id: str) -> Optional[List[Dict[str, Any]]]:

@@ -13,6 +13,7 @@ retry waits for the first delivery and gets the same answer from the transcript,
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any, Dict, Optional, Text
@@ -24,12 +25,12 @@ from sanic.request import Request
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
 from shop import trust
-from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT
+from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT, MESSAGE_ID
 
 log = logging.getLogger(__name__)
 # no ":": "<channel>:<id>" belongs to channels that prove who the buyer is (connectors/marketplace)
 SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
-MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
+MESSAGE_ID_RE = re.compile(MESSAGE_ID)
 
 
 def check_body(request: Request) -> Optional[str]:
@@ -119,15 +120,8 @@ class KefuRestInput(RestInput):
         @bp.middleware("response")
         async def mark_answered(request: Request, resp: response.HTTPResponse) -> None:
             delivery = getattr(request.ctx, "delivery", None)
-            if delivery is None:
-                return
-            try:
-                if resp.status == 200:
-                    self.deliveries().done(delivery)
-                else:
-                    self.deliveries().abandon(delivery)
-            except (redis.RedisError, OSError) as exc:  # the lease runs out; a retry then reads the transcript
-                log.error("REST delivery %s not marked: %s", delivery, exc)
+            if delivery is not None:
+                await asyncio.to_thread(self.deliveries().settle, delivery, resp.status == 200)
 
         return bp
 

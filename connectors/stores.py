@@ -109,10 +109,10 @@ class KefuLockStore(RedisLockStore):
     """Rasa's Redis lock store on REDIS_URL (or the `url` in endpoints.yml)."""
 
     def __init__(self, endpoint_config: Optional[EndpointConfig] = None) -> None:
-        config = endpoint_config.kwargs if endpoint_config else {}
+        timeout = float((endpoint_config.kwargs if endpoint_config else {}).get("socket_timeout", 10))
         url = (endpoint_config.url if endpoint_config else None) or Settings.from_env().redis_url
         if not url:
             raise ValueError("the Redis lock store needs REDIS_URL (the demo's stack sets it)")
-        super().__init__(key_prefix=None, socket_timeout=float(config.get("socket_timeout", 10)))
-        self.red = redis.StrictRedis.from_url(url, socket_timeout=float(config.get("socket_timeout", 10)))
+        super().__init__(socket_timeout=timeout)
+        self.red = redis.StrictRedis.from_url(url, socket_timeout=timeout)  # Rasa's own takes host and port
         self.key_prefix = keys.RASA_LOCK_PREFIX

@@ -38,13 +38,13 @@ from socketio import AsyncRedisManager, AsyncServer
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
-from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT
+from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("webchat_static")
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
-MESSAGE_ID_RE = re.compile(r"^[\w-]{1,64}$")
+MESSAGE_ID_RE = re.compile(MESSAGE_ID)
 
 
 class WebChatOutput(OutputChannel):
@@ -101,14 +101,6 @@ class WebChatInput(InputChannel):
             log.error("webchat deliveries unavailable, taking the message: %s", exc)
             return ""
         return delivery if found.handle else None  # else answered, or still being answered by a live process
-
-    def finished(self, delivery: str, answered: bool) -> None:
-        if not delivery:
-            return
-        try:
-            self.deliveries().done(delivery) if answered else self.deliveries().abandon(delivery)
-        except (redis.RedisError, OSError) as exc:  # the lease runs out; a resend then reads the transcript
-            log.error("webchat delivery %s not marked: %s", delivery, exc)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         redis_url = Settings.from_env().redis_url
@@ -175,9 +167,11 @@ class WebChatInput(InputChannel):
             try:
                 await on_new_message(message)
             except Exception:
-                await asyncio.to_thread(self.finished, delivery, False)  # the resend is taken again
+                if delivery:
+                    await asyncio.to_thread(self.deliveries().settle, delivery, False)  # the resend is taken again
                 raise
-            await asyncio.to_thread(self.finished, delivery, True)
+            if delivery:
+                await asyncio.to_thread(self.deliveries().settle, delivery, True)
             return {"ok": True}
 
         return bp

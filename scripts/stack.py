@@ -10,6 +10,7 @@ The end-to-end tests and the benchmarks use the same Stack class on free ports.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import os
@@ -21,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import requests
 import yaml
@@ -82,7 +83,6 @@ class Stack:
     marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
     # signs the buyer ids a channel verified: never the same twice, so no one outside can forge one
     channel_secret: str = field(default_factory=lambda: Settings.from_env().channel_secret or secrets.token_hex(16))
-    forward_events_to: Optional[Dict] = None  # a Rasa event broker beside the helpdesk's (e.g. pika), see endpoints()
     extra_env: Dict[str, str] = field(default_factory=dict)  # on top of everything (tests: a queue of their own)
     procs: Dict[str, subprocess.Popen] = field(default_factory=dict)  # by name: "rasa", or "rasa-2" of replicas
     commands: Dict[str, List[str]] = field(default_factory=dict)
@@ -142,13 +142,11 @@ class Stack:
         return env
 
     def write_endpoints(self) -> Path:
-        """endpoints.yml (or endpoints.prod.yml) with this stack's action server and event forwarding."""
+        """endpoints.yml (or endpoints.prod.yml) with this stack's action server."""
         source = "endpoints.prod.yml" if self.production else "endpoints.yml"
         endpoints = yaml.safe_load((ROOT / source).read_text())
         if not self.production:
             endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.action_port}/webhook"
-        if self.forward_events_to:
-            endpoints["event_broker"]["forward_to"] = self.forward_events_to
         if self.memory_tracker:
             del endpoints["tracker_store"]
         path = self.var_dir / "endpoints.yml"
@@ -339,19 +337,37 @@ PROD_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/kefu"  # make prod on 
 PROD_REDIS_URL = "redis://127.0.0.1:6379/1"  # and its Redis
 
 
-def ensure_database(url: str) -> None:
-    """Create the PostgreSQL database a URL names, if it is missing (make prod on a fresh machine)."""
+def _on_server(url: str, statement: str) -> Optional[object]:
+    """Run one statement about the database a PostgreSQL URL names ("{name}" in it, or :name bound to it)
+    on that server's `postgres` database; its first value, if it returns rows."""
     import sqlalchemy
 
     target = sqlalchemy.engine.make_url(url)
-    if not target.drivername.startswith("postgresql"):
-        return
     engine = sqlalchemy.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        exists = conn.execute(sqlalchemy.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": target.database})
-        if exists.scalar() is None:
-            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{target.database}"'))
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            binds = {"name": target.database} if ":name" in statement else {}
+            result = conn.execute(sqlalchemy.text(statement.format(name=target.database)), binds)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database a URL names, if it is missing (make prod on a fresh machine)."""
+    if url.startswith("postgresql") and _on_server(url, "SELECT 1 FROM pg_database WHERE datname = :name") is None:
+        _on_server(url, 'CREATE DATABASE "{name}"')
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A PostgreSQL database of one run's own on a server (URL without a database), dropped afterwards."""
+    url = f"{server_url}/{name}"
+    ensure_database(url)
+    try:
+        yield url
+    finally:
+        _on_server(url, 'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prod_stack(replicas: int) -> Stack:

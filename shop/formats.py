@@ -19,6 +19,8 @@ AGENT_ID = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 CONVERSATION_ID = r"^[^/\x00-\x1f\x7f-\x9f" + SPACE + r"]{1,255}$"
 # a quick reply's shortcut is typed after a "/": letters, Chinese characters, digits, "_" and "-"
 SHORTCUT = r"^[A-Za-z0-9_\u4e00-\u9fff-]{1,30}$"
+# a channel's id of one buyer message (the widget's, a REST caller's): a retry or resend names it again
+MESSAGE_ID = r"^[\w-]{1,64}$"
 # the demo shop's order number: "A" and five digits, standing alone ("#a10293" and "A 10293" too)
 ORDER_NUMBER = r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)"
 # what a buyer types to prove who they are: an email, a mainland mobile or a North American phone

@@ -7,23 +7,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 
 import pytest
 
+from benchmarks.traffic import QUESTIONS, at_limit, rss_mb
 from shop.formats import MAX_BUYER_TEXT
-
-LONG = {
-    "zh": "我的订单到现在还没有发货，快递信息一直没有更新，请帮我查一下是什么情况，谢谢！",
-    "latin": "hello, my order has not shipped yet and the tracking page has not changed in days, please check. ",
-}
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def timed(c, text: str) -> tuple[float, list]:
@@ -32,12 +20,12 @@ def timed(c, text: str) -> tuple[float, list]:
     return time.perf_counter() - started, replies
 
 
-@pytest.mark.parametrize("alphabet", sorted(LONG))
+@pytest.mark.parametrize("alphabet", sorted(QUESTIONS))
 def test_a_message_at_the_limit_costs_about_what_a_short_one_costs(stack, chat, alphabet):
     rasa = stack.procs["rasa"].pid
-    text = (LONG[alphabet] * MAX_BUYER_TEXT)[:MAX_BUYER_TEXT]
+    text = at_limit(QUESTIONS[alphabet])
     timed(chat(), text)  # the first long message may allocate what any later one reuses
-    short = statistics.median(timed(chat(), LONG[alphabet])[0] for _ in range(5))
+    short = statistics.median(timed(chat(), QUESTIONS[alphabet])[0] for _ in range(5))
     before = rss_mb(rasa)
     for _ in range(3):
         c = chat()

@@ -10,10 +10,20 @@ PY310 := $(shell if [ -x "$(PYENV_PY)" ]; then echo "$(PYENV_PY)"; else command 
 VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
+# SHOP=teahouse: the demo shop of demo_shops/teahouse/ (its own shop.yml, catalog and model); none: shop.yml
+SHOP ?=
+ifeq ($(SHOP),)
 MODEL := models/kefu.tar.gz
-TRAIN_INPUTS := config.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*)
+else
+export KEFU_SHOP_CONFIG := $(CURDIR)/demo_shops/$(SHOP)/shop.yml
+MODEL := models/kefu-$(SHOP).tar.gz
+endif
+# the end-to-end tests run on both demo shops
+SECOND_MODEL := models/kefu-teahouse.tar.gz
+TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*) \
+	scripts/training_data.py
 
-.PHONY: help demo prod test test-fast install install-test browser proxy train seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long soak lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,10 +34,12 @@ demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start ev
 prod: install proxy $(MODEL)  ## 3 Rasa, action and helpdesk processes behind HAProxy, KEFU_ENV=production, on PostgreSQL/Redis/RabbitMQ
 	$(PY) -m scripts.stack --prod
 
-test: install-test browser proxy $(MODEL)  ## lint, data validation, unit + integration + end-to-end tests, story tests
+test: install-test browser proxy $(MODEL) $(SECOND_MODEL)  ## lint, data validation, unit + integration + end-to-end tests (both demo shops), story tests
 	$(VENV)/bin/ruff check .
 	@mkdir -p results
-	$(RASA) data validate --domain domain --fail-on-warnings >results/validate.log 2>&1 || { cat results/validate.log; exit 1; }
+	$(PY) -m scripts.training_data >/dev/null
+	$(RASA) data validate --domain domain --data var/nlu/shop data/rules --fail-on-warnings >results/validate.log 2>&1 \
+		|| { cat results/validate.log; exit 1; }
 	$(PY) -m shop.config
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory stories
@@ -57,16 +69,24 @@ browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwrigh
 proxy:  ## Debian's HAProxy, in front of the processes of make prod and the scale-out tests
 	@command -v haproxy >/dev/null || apt-get install -y -q haproxy || { apt-get update -q && apt-get install -y -q haproxy; }
 
-train: $(MODEL)  ## train the model (only when data/config/domain changed)
+train: install  ## the shop's training data from its catalog, then train (Rasa skips it if nothing changed)
+	$(PY) -m scripts.train
 
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
-	$(RASA) train --domain domain --fixed-model-name kefu --out models
+	$(PY) -m scripts.train
+
+$(SECOND_MODEL): $(TRAIN_INPUTS) $(wildcard demo_shops/teahouse/*) | $(VENV)/.installed
+	KEFU_SHOP_CONFIG=$(CURDIR)/demo_shops/teahouse/shop.yml $(PY) -m scripts.train
+
+connect: install  ## check the shop platform's credentials; print counts and a sample order as the bot states it
+	$(PY) -m scripts.connect
 
 seed: install  ## (re)create the demo shop database
 	$(PY) -m scripts.seed_shop --reset
 
-validate: install  ## rasa data validate + the shop config check
-	$(RASA) data validate --domain domain
+validate: install  ## rasa data validate (the shop's rendered data) + the shop config check
+	$(PY) -m scripts.training_data >/dev/null
+	$(RASA) data validate --domain domain --data var/nlu/$(or $(SHOP),shop) data/rules
 	$(PY) -m shop.config
 
 eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from shop.parsing import is_order_number
+from shop.parsing import Identifiers
 
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -69,10 +69,10 @@ def parse_rating(text: str) -> Optional[int]:
     return None
 
 
-def coupon_codes(text: str) -> list[str]:
-    """Tokens that look like a coupon code: letters then digits, e.g. SAVE10, welcome15."""
+def coupon_codes(text: str, ids: Identifiers) -> list[str]:
+    """Tokens that look like a coupon code: letters then digits, e.g. SAVE10, welcome15 (not order numbers)."""
     return [
         m.upper()
         for m in re.findall(r"(?<![A-Za-z0-9])([A-Za-z]{3,12}\d{1,3})(?![A-Za-z0-9])", text or "")
-        if not is_order_number(m)
+        if not ids.is_order_number(m)
     ]

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.labels import fmt_date, fmt_time, money
 from actions.services import Services, services
 from helpdesk.desk import Desk
 from shop.config import ShopConfig
-from shop.repository import ShopRepository
+from shop.store import ShopStore, StoreUnavailable
 from shop.trust import verified_customer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,7 +33,7 @@ class Turn:
         return self.services.cfg
 
     @property
-    def repo(self) -> ShopRepository:
+    def repo(self) -> ShopStore:
         return self.services.repository
 
     @property
@@ -64,9 +69,41 @@ class Turn:
     def say(self, response: str, **values: Any) -> None:
         self.dispatcher.utter_message(response=response, **values)
 
+    def date(self, value: Optional[datetime]) -> str:
+        return fmt_date(value, self.cfg.formats.date(self.lang))
+
+    def time(self, value: Optional[datetime]) -> str:
+        return fmt_time(value, self.cfg.formats.date(self.lang))
+
+    def money(self, amount: float) -> str:
+        return money(amount, self.cfg.shop.currency)
+
+    def colour(self, key: str) -> str:
+        """A catalog colour key in the buyer's words (shop.yml colours)."""
+        return self.cfg.colour_name(key, self.lang)
+
     def t(self, text: Dict[str, str] | Any) -> str:
         """A bilingual config text (shop.config.Text) in the buyer's language."""
         return text(self.lang)
 
 
 Events = List[Dict[str, Any]]
+
+
+Run = Callable[..., Awaitable[Events]]
+
+
+def shop_may_be_down(run: Run) -> Run:
+    """An action's run() that reads the shop's data: if the shop's platform (or database) does not answer,
+    the buyer gets an apology, never a trace, and the conversation goes on."""
+
+    @functools.wraps(run)
+    async def wrapper(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]) -> Events:
+        try:
+            return await run(self, dispatcher, tracker, domain)
+        except StoreUnavailable as exc:
+            log.warning("%s: the shop's data is unavailable: %s", self.name(), exc)
+            Turn(dispatcher, tracker).say("utter_shop_unavailable")
+            return []
+
+    return wrapper

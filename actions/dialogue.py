@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders, returns
 from actions.buyer_text import parse_rating
-from actions.context import Turn
+from actions.context import Turn, shop_may_be_down
 from helpdesk.scripts import HandoffError
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class ActionConfirm(Action):
     def name(self) -> Text:
         return "action_confirm"
 
+    @shop_may_be_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:

@@ -16,6 +16,7 @@ from actions.context import Events, Turn
 from helpdesk.payloads import HandoffRecord
 from helpdesk.queue import Placement
 from shop import hours
+from shop.store import StoreUnavailable
 from shop.understanding import unclear_streak
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,14 @@ def _summary(tracker: Tracker, limit: int = 3) -> str:
 
 
 def _is_vip(turn: Turn) -> bool:
+    try:
+        return _is_vip_in_shop_data(turn)
+    except StoreUnavailable:  # the handoff goes on without the VIP priority: a person is more urgent
+        log.warning("VIP check skipped for %s: the shop's data is unavailable", turn.tracker.sender_id)
+        return False
+
+
+def _is_vip_in_shop_data(turn: Turn) -> bool:
     number = turn.slot("order_number")
     verified = turn.slot("verified_orders") or []
     if number and number in verified:

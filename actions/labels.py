@@ -1,6 +1,7 @@
-"""Short customer-facing words (states, colours, categories) in both languages.
+"""Short customer-facing words (states, categories) in both languages, and how money and dates are written.
 
-Whole sentences live in the domain's responses; these are the words the actions put into them.
+Whole sentences live in the domain's responses; these are the words the actions put into them. The
+catalog's own words (colours, product names) come from the catalog and shop.yml, never from here.
 """
 
 from __future__ import annotations
@@ -25,16 +26,6 @@ _LABELS: Dict[str, Dict[str, str]] = {
     # return kinds
     "return": {"en": "return", "zh": "退货"},
     "exchange": {"en": "exchange", "zh": "换货"},
-    # colours
-    "black": {"en": "black", "zh": "黑色"},
-    "white": {"en": "white", "zh": "白色"},
-    "red": {"en": "red", "zh": "红色"},
-    "navy": {"en": "navy", "zh": "藏青色"},
-    "beige": {"en": "beige", "zh": "米色"},
-    "pink": {"en": "pink", "zh": "粉色"},
-    "green": {"en": "green", "zh": "绿色"},
-    "blue": {"en": "blue", "zh": "蓝色"},
-    "grey": {"en": "grey", "zh": "灰色"},
     # catalog categories
     "tops": {"en": "tops", "zh": "上衣"},
     "dresses": {"en": "dresses", "zh": "连衣裙"},
@@ -52,31 +43,9 @@ _LABELS: Dict[str, Dict[str, str]] = {
     "other": {"en": "other reasons", "zh": "其他原因"},
 }
 
-COLOURS = ("black", "white", "red", "navy", "beige", "pink", "green", "blue", "grey")
-
-# words buyers use for a colour -> the catalog's key
-COLOUR_WORDS = {
-    **{_LABELS[k][lang]: k for k in COLOURS for lang in ("en", "zh")},
-    "gray": "grey",
-    "dark blue": "navy",
-    "navy blue": "navy",
-    "cream": "beige",
-    "黑": "black",
-    "白": "white",
-    "红": "red",
-    "粉": "pink",
-    "绿": "green",
-    "蓝": "blue",
-    "灰": "grey",
-    "米白": "beige",
-    "深蓝": "navy",
-    "深蓝色": "navy",
-    "藏青": "navy",
-}
-
 
 def label(key: str, lang: str) -> str:
-    """The word for a state/colour/category key; the key itself if there is none."""
+    """The word for a state/category key; the key itself if there is none."""
     entry = _LABELS.get(key)
     return entry["zh" if lang == "zh" else "en"] if entry else key
 
@@ -88,17 +57,21 @@ def join(items: Iterable[str], lang: str) -> str:
     return ", ".join(items)
 
 
-def fmt_date(value: datetime | None, lang: str) -> str:
-    if value is None:
-        return "-"
-    return f"{value.month}月{value.day}日" if lang == "zh" else value.strftime("%b %-d")
+def fmt_date(value: datetime | None, pattern: str) -> str:
+    """A date by a shop.yml formats.date pattern (strftime); "-" when there is none."""
+    return "-" if value is None else value.strftime(pattern)
 
 
-def fmt_time(value: datetime | None, lang: str) -> str:
-    if value is None:
-        return "-"
-    return f"{fmt_date(value, lang)} {value:%H:%M}"
+def fmt_time(value: datetime | None, pattern: str) -> str:
+    return "-" if value is None else f"{fmt_date(value, pattern)} {value:%H:%M}"
 
 
-def money(amount: float, currency: str = "USD") -> str:
-    return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
+# currency -> (symbol before the amount, decimals); others are written "12.50 XYZ"
+CURRENCIES = {"USD": ("$", 2), "CNY": ("¥", 2), "EUR": ("€", 2), "GBP": ("£", 2), "JPY": ("¥", 0),
+              "CAD": ("CA$", 2), "AUD": ("A$", 2), "HKD": ("HK$", 2), "SGD": ("S$", 2)}  # fmt: skip
+
+
+def money(amount: float, currency: str) -> str:
+    symbol, decimals = CURRENCIES.get(currency, ("", 2))
+    number = f"{amount:,.{decimals}f}"
+    return f"{symbol}{number}" if symbol else f"{number} {currency}"

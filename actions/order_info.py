@@ -15,10 +15,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import orders, payments, returns
-from actions.context import Events, Turn
+from actions.context import Events, Turn, shop_may_be_down
 from actions.handoff import hand_off
 from actions.ownership import already_proven, contact_matches
-from shop.repository import OrderView
+from shop.store import OrderView
 
 
 class Topic:
@@ -48,6 +48,7 @@ class ActionOrderInfo(Action):
     def name(self) -> Text:
         return "action_order_info"
 
+    @shop_may_be_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -58,15 +59,17 @@ class ActionOrderInfo(Action):
         if not number:
             if topic.general is not None:
                 return await topic.general(turn)
-            turn.say("utter_ask_order_number")
+            turn.say("utter_ask_order_number", order_example=turn.cfg.formats.order_example)
             return [SlotSet("pending_topic", name)]
 
         order = await asyncio.to_thread(turn.repo.find_order, number)
         if order is None:
-            turn.say("utter_order_not_found", order_number=number)
+            turn.say("utter_order_not_found", order_number=number, order_example=turn.cfg.formats.order_example)
             return [SlotSet("order_number", None), SlotSet("pending_topic", name)]
 
         events: Events = []
+        if order.as_of is not None:  # the platform is down: what we knew, dated, and no promise beyond it
+            turn.say("utter_shop_last_known", as_of=turn.time(order.as_of))
         if not already_proven(order, turn):
             email, phone = turn.slot("email"), turn.slot("phone")
             if not (email or phone):

@@ -9,26 +9,21 @@ from rasa_sdk.events import SlotSet
 
 from actions.context import Events, Turn
 from actions.handoff import hand_off
-from actions.labels import fmt_date, fmt_time, join, label, money
+from actions.labels import join, label
 from actions.tracking import CarrierUnavailable, Tracking
-from shop.repository import OrderView
+from shop.store import OrderView
 
 log = logging.getLogger(__name__)
 
 
-def items_text(order: OrderView, lang: str) -> str:
-    parts = []
+def items_text(order: OrderView, turn: Turn) -> str:
+    lang, parts = turn.lang, []
     for i in order.items:
         name = i.product_zh if lang == "zh" else i.product_en
         size = f" {i.size}" if i.size != "F" else ""
         qty = f" ×{i.quantity}" if i.quantity > 1 else ""
-        parts.append(f"{name} {label(i.colour, lang)}{size}{qty}")
+        parts.append(f"{name} {turn.colour(i.colour)}{size}{qty}")
     return join(parts, lang)
-
-
-def _region(turn: Turn, key: str):
-    regions = turn.cfg.shipping.regions
-    return regions.get(key) or next(iter(regions.values()))
 
 
 async def _tracking(turn: Turn, order: OrderView) -> Tracking | None:
@@ -47,11 +42,11 @@ async def shipping_time(turn: Turn) -> Events:
 
 async def status(turn: Turn, order: OrderView) -> Events:
     lang, cfg = turn.lang, turn.cfg
-    common = {"order_number": order.number, "items": items_text(order, lang)}
+    common = {"order_number": order.number, "items": items_text(order, turn)}
     if order.status == "unpaid":
         turn.say("utter_order_unpaid", cancel_hours=cfg.payment.unpaid_cancel_hours, **common)
     elif order.status == "paid":
-        region = _region(turn, order.region)
+        region = turn.cfg.shipping.region_of(order.region)
         turn.say(
             "utter_order_paid",
             dispatch_hours=cfg.shipping.dispatch_hours,
@@ -63,7 +58,7 @@ async def status(turn: Turn, order: OrderView) -> Events:
     elif order.status == "shipped":
         await _say_shipped(turn, order, common)
     elif order.status == "delivered":
-        turn.say("utter_order_delivered", delivered_date=fmt_date(order.delivered_at, lang), **common)
+        turn.say("utter_order_delivered", delivered_date=turn.date(order.delivered_at), **common)
     elif order.status == "cancelled":
         turn.say("utter_order_cancelled", **common)
     elif order.status == "return_requested":
@@ -76,8 +71,8 @@ async def status(turn: Turn, order: OrderView) -> Events:
     elif order.status == "refunded":
         turn.say(
             "utter_order_refunded",
-            refund_amount=money(order.refund_amount or order.total),
-            refunded_date=fmt_date(order.refunded_at, lang),
+            refund_amount=turn.money(order.refund_amount or order.total),
+            refunded_date=turn.date(order.refunded_at),
             **common,
         )
     return []
@@ -94,13 +89,13 @@ async def _say_shipped(turn: Turn, order: OrderView, common: dict) -> None:
     latest = tracking.events[-1] if tracking and tracking.events else None
     turn.say(
         "utter_order_shipped",
-        shipped_date=fmt_date(order.shipped_at, lang),
+        shipped_date=turn.date(order.shipped_at),
         carrier=order.carrier,
         tracking_no=order.tracking_no,
         tracking_status=label(latest.status if latest else order.last_status, lang),
         location=latest.location if latest else order.last_location,
-        event_time=latest.time[:16].replace("T", " ") if latest else fmt_time(order.last_event_at, lang),
-        eta=fmt_date(order.eta, lang),
+        event_time=latest.time[:16].replace("T", " ") if latest else turn.time(order.last_event_at),
+        eta=turn.date(order.eta),
         **common,
     )
 
@@ -112,7 +107,7 @@ def _say_last_known(turn: Turn, order: OrderView) -> None:
         order_number=order.number,
         tracking_status=label(order.last_status or "in_transit", lang),
         location=order.last_location or "-",
-        event_time=fmt_time(order.last_event_at, lang),
+        event_time=turn.time(order.last_event_at),
         tracking_no=order.tracking_no,
     )
 
@@ -141,7 +136,7 @@ async def track(turn: Turn, order: OrderView) -> Events:
         carrier=order.carrier,
         tracking_no=order.tracking_no,
         events="\n".join(lines),
-        eta=fmt_date(order.eta, lang),
+        eta=turn.date(order.eta),
     )
     return []
 
@@ -163,7 +158,7 @@ async def change_address(turn: Turn, order: OrderView) -> Events:
 
 async def cancel(turn: Turn, order: OrderView) -> Events:
     if order.status in ("unpaid", "paid"):
-        turn.say("utter_cancel_confirm", order_number=order.number, items=items_text(order, turn.lang))
+        turn.say("utter_cancel_confirm", order_number=order.number, items=items_text(order, turn))
         return [SlotSet("pending_confirmation", f"cancel:{order.number}")]
     if order.status in ("shipped", "delivered"):
         turn.say("utter_cancel_too_late", order_number=order.number, window_days=turn.cfg.returns.window_days)

@@ -6,7 +6,7 @@ from typing import Optional
 
 from actions.context import Turn
 from shop.parsing import email_matches, phone_matches
-from shop.repository import OrderView
+from shop.store import OrderView
 
 
 def contact_matches(order: OrderView, email: Optional[str], phone: Optional[str]) -> bool:

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.buyer_text import parse_height_cm, parse_weight_kg
 from actions.catalog import find_product
-from actions.context import Events, Turn
-from actions.labels import COLOUR_WORDS, join, label
-from shop.repository import ProductView
+from actions.context import Events, Turn, shop_may_be_down
+from actions.labels import join
+from shop.store import ProductView
 
 Chart = Dict[str, Dict[str, List[float]]]
 
@@ -71,6 +71,7 @@ class ActionSizeAdvice(Action):
     def name(self) -> Text:
         return "action_size_advice"
 
+    @shop_may_be_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -125,9 +126,10 @@ def _colour(turn: Turn) -> Optional[str]:
         if not text:
             continue
         t = text.lower()
-        for word in sorted(COLOUR_WORDS, key=len, reverse=True):
+        words = turn.cfg.colour_words()
+        for word in sorted(words, key=len, reverse=True):
             if word in t:
-                return COLOUR_WORDS[word]
+                return words[word]
     return None
 
 
@@ -142,6 +144,7 @@ class ActionProductInfo(Action):
     def name(self) -> Text:
         return "action_product_info"
 
+    @shop_may_be_down
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
@@ -150,7 +153,7 @@ class ActionProductInfo(Action):
         if product is None:
             return []
         lang, name = turn.lang, product.name(turn.lang)
-        colours = join([label(c, lang) for c in product.colours], lang)
+        colours = join([turn.colour(c) for c in product.colours], lang)
         if turn.intent == "product_material":
             turn.say(
                 "utter_product_material",
@@ -160,7 +163,7 @@ class ActionProductInfo(Action):
         elif turn.intent == "product_colour":
             wanted = _colour(turn)
             if wanted and wanted not in product.colours:
-                turn.say("utter_product_colour_missing", product=name, colour=label(wanted, lang), colours=colours)
+                turn.say("utter_product_colour_missing", product=name, colour=turn.colour(wanted), colours=colours)
             else:
                 turn.say("utter_product_colours", product=name, colours=colours)
         else:
@@ -175,8 +178,8 @@ class ActionProductInfo(Action):
             turn.say(
                 "utter_product_colour_missing",
                 product=name,
-                colour=label(colour, lang),
-                colours=join([label(c, lang) for c in product.colours], lang),
+                colour=turn.colour(colour),
+                colours=join([turn.colour(c) for c in product.colours], lang),
             )
             return
         in_stock = {c: [s for s, n in sizes.items() if n > 0] for c, sizes in product.stock.items()}
@@ -184,21 +187,21 @@ class ActionProductInfo(Action):
         if colour and size:
             units = product.stock.get(colour, {}).get(size, 0)
             if units > 0:
-                turn.say("utter_stock_available", product=name, colour=label(colour, lang), size=size, units=units)
+                turn.say("utter_stock_available", product=name, colour=turn.colour(colour), size=size, units=units)
             else:
                 alternatives = [
-                    f"{label(c, lang)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size
+                    f"{turn.colour(c)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size
                 ]
                 turn.say(
                     "utter_stock_out",
                     product=name,
-                    colour=label(colour, lang),
+                    colour=turn.colour(colour),
                     size=size,
                     alternatives=join(alternatives[:6], lang) or "-",
                 )
             return
         rows = [
-            f"{label(c, lang)} ({join([s + size_word for s in ss], lang)})"
+            f"{turn.colour(c)} ({join([s + size_word for s in ss], lang)})"
             for c, ss in in_stock.items()
             if ss and (colour is None or c == colour) and (size is None or size in ss)
         ]

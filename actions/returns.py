@@ -11,9 +11,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import Events, Turn
-from actions.labels import fmt_date, join, label, money
+from actions.labels import join, label
 from actions.orders import items_text
-from shop.repository import OrderView
+from shop.store import OrderView
 
 
 def _mask_email(email: str) -> str:
@@ -57,17 +57,17 @@ async def _offer(turn: Turn, order: OrderView, kind: str) -> Events:
     if turn.now > deadline:
         turn.say(
             "utter_return_window_passed",
-            delivered_date=fmt_date(order.delivered_at, lang),
+            delivered_date=turn.date(order.delivered_at),
             window_days=rules.window_days,
-            deadline=fmt_date(deadline, lang),
+            deadline=turn.date(deadline),
             **common,
         )
         return []
     turn.say(
         "utter_return_eligible",
-        items=items_text(order, lang),
-        delivered_date=fmt_date(order.delivered_at, lang),
-        deadline=fmt_date(deadline, lang),
+        items=items_text(order, turn),
+        delivered_date=turn.date(order.delivered_at),
+        deadline=turn.date(deadline),
         return_kind=label(kind, lang),
         **common,
     )
@@ -111,8 +111,8 @@ async def refund_status(turn: Turn, order: OrderView) -> Events:
         turn.say(
             "utter_order_refunded",
             order_number=order.number,
-            refund_amount=money(order.refund_amount or order.total),
-            refunded_date=fmt_date(order.refunded_at, lang),
+            refund_amount=turn.money(order.refund_amount or order.total),
+            refunded_date=turn.date(order.refunded_at),
         )
     elif order.open_return:
         turn.say(
@@ -120,7 +120,7 @@ async def refund_status(turn: Turn, order: OrderView) -> Events:
             order_number=order.number,
             return_kind=label(order.open_return, lang),
             refund_days=turn.cfg.returns.refund_days,
-            amount=money(order.total),
+            amount=turn.money(order.total),
         )
     else:
         turn.say("utter_refund_none", order_number=order.number, status_label=label(order.status, lang))
@@ -165,6 +165,6 @@ async def _window_of_known_order(turn: Turn) -> None:
     turn.say(
         "utter_return_window_for_order_closed" if closed else "utter_return_window_for_order_open",
         order_number=number,
-        delivered_date=fmt_date(order.delivered_at, turn.lang),
-        deadline=fmt_date(deadline, turn.lang),
+        delivered_date=turn.date(order.delivered_at),
+        deadline=turn.date(deadline),
     )

@@ -7,29 +7,44 @@ the server starts offline) and kept for the process; tests call reset() after ch
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Optional
+
+import redis
 
 from actions.tracking import CarrierClient
 from helpdesk.desk import Desk
 from shop.config import ShopConfig, load_shop_config
-from shop.repository import ShopRepository
+from shop.platforms import open_store
 from shop.settings import Settings
+from shop.store import ShopStore, StoreAuthError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
     settings: Settings
     cfg: ShopConfig
-    _repository: Optional[ShopRepository] = None
+    _repository: Optional[ShopStore] = None
     _carrier: Optional[CarrierClient] = None
     _desk: Optional[Desk] = None
 
     @property
-    def repository(self) -> ShopRepository:
+    def repository(self) -> ShopStore:
+        """The shop's data on the platform shop.yml store.adapter names."""
         if self._repository is None:
-            self._repository = ShopRepository.connect(self.settings.database_url)
+            self._repository = open_store(self.cfg, self.settings, on_auth=self._platform_auth)
         return self._repository
+
+    def _platform_auth(self, refusal: Optional[StoreAuthError]) -> None:
+        """The platform refused our credentials (or took them again): the operator alert, raised or cleared.
+        The desk is reached only now, so the shop's data never waits on Redis."""
+        try:
+            self.desk.alerts.shop_platform_watch(self.cfg.store.adapter)(refusal)
+        except (redis.RedisError, OSError) as exc:
+            log.error("operator alert not stored (Redis unreachable): %s", exc)
 
     @property
     def carrier(self) -> CarrierClient:

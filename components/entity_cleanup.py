@@ -2,7 +2,7 @@
 
 DIET and the regex extractor can both find the same order number; a text slot fed two
 values would become a list. Keep one entity per (type, value), preferring the regex
-extractor's exact match, and normalise order numbers ("#a10293" -> "A10293").
+extractor's exact match, and make order numbers canonical by the shop's masks ("#a10293" -> "A10293").
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
 from components.stateless import StatelessComponent
-from shop.parsing import normalise_order_number
+from shop.config import shop_identifiers
 
 REGEX_ONLY = {"order_number", "email", "phone"}
 
@@ -27,7 +27,7 @@ class EntityCleanup(StatelessComponent):
             for ent in message.get(ENTITIES, []):
                 value = ent.get("value")
                 if ent["entity"] == "order_number":
-                    value = normalise_order_number(str(value))
+                    value = shop_identifiers().order_number(str(value))
                     if value is None:
                         continue  # DIET guessed something that is not an order number
                     ent = {**ent, "value": value}

@@ -18,7 +18,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.mixed_tokenizer import CJK
 from components.stateless import StatelessComponent
-from shop.parsing import without_identifiers
+from shop.config import shop_identifiers
 
 HAS_CJK = re.compile(f"[{CJK}]")
 LETTERS = re.compile(r"[A-Za-z]{2,}")
@@ -28,7 +28,7 @@ def detect_language(text: str) -> Optional[str]:
     if HAS_CJK.search(text):
         return "zh"
     # "A10293", "lily@example.com" or "WELCOME10" are not English
-    return "en" if LETTERS.search(without_identifiers(text)) else None
+    return "en" if LETTERS.search(shop_identifiers().without_identifiers(text)) else None
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

@@ -1,8 +1,13 @@
 """A tokenizer for English, Chinese and the two mixed in one message.
 
-CJK runs are segmented with Jieba (plus the shop's own words), Latin/digit runs are split on
+CJK runs are segmented with Jieba, Latin/digit runs are split on
 word boundaries, and emojis are tokens of their own (😡 says a lot). The script change is
 always a token boundary, so "M码" is "M" + "码" and "订单A10293到哪了" keeps A10293 whole.
+
+Jieba also knows the shop's words: the service words in shop_words.txt, and the Chinese entries of the
+training data's lookup tables, which `make train` writes from the shop's catalog (scripts/training_data.py).
+Training keeps that word list in the model, so a model segments as it was trained, whatever the catalog
+becomes later; a new catalog retrains into new words.
 
 Only the first ``max_tokens`` tokens are made: every later step (featurizers, DIET's attention,
 which grows with the square of the length) then costs at most what a message of that length
@@ -24,12 +29,15 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
-CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from shop.formats import CJK
+
 # a CJK run | a Latin word (inner ' . - @ + _ keep emails, 5'7, 138-1234-5678 whole) | one other symbol
 TOKEN_RE = re.compile(rf"[{CJK}]+|[A-Za-z0-9]+(?:['’.\-@+_][A-Za-z0-9]+)*|[^\s{CJK}A-Za-z0-9]")
 CJK_RUN = re.compile(rf"[{CJK}]+")
-SHOP_WORDS = Path(__file__).with_name("shop_words.txt")
+SERVICE_WORDS = Path(__file__).with_name("shop_words.txt")  # words of the trade, the same for every shop
+WORDS_FILE = "words.txt"  # the word list in the model
 MAX_CHARS_PER_TOKEN = 8  # a CJK run is cut to this many characters per token still wanted before Jieba reads it
 
 
@@ -38,7 +46,17 @@ def _is_symbol_token(ch: str) -> bool:
     return unicodedata.category(ch) in ("So", "Sk")
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+def lookup_words(training_data: TrainingData) -> List[str]:
+    """The Chinese entries of the training data's lookup tables (product names, aliases, colours)."""
+    words = []
+    for table in training_data.lookup_tables:
+        elements = table.get("elements")
+        if isinstance(elements, list):
+            words += [str(e).strip() for e in elements if CJK_RUN.search(str(e))]
+    return words
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
 class MixedTokenizer(Tokenizer):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -58,7 +76,13 @@ class MixedTokenizer(Tokenizer):
     def supported_languages() -> Optional[List[Text]]:
         return None
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: Optional[ModelStorage] = None,
+        resource: Optional[Resource] = None,
+        words: Optional[List[str]] = None,
+    ) -> None:
         super().__init__(config)
         import jieba
 
@@ -66,9 +90,11 @@ class MixedTokenizer(Tokenizer):
 
         rasa_speedups.install()  # the Rasa server loads this component with the model
 
+        self._storage, self._resource = model_storage, resource
         jieba.setLogLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
-        for word in SHOP_WORDS.read_text(encoding="utf-8").split():
+        self.words = sorted(set(SERVICE_WORDS.read_text(encoding="utf-8").split()) | {w for w in words or [] if w})
+        for word in self.words:
             self._jieba.add_word(word)
 
     @classmethod
@@ -79,7 +105,30 @@ class MixedTokenizer(Tokenizer):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "MixedTokenizer":
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the shop's words from the lookup tables and keep them in the model."""
+        trained = MixedTokenizer(self._config, words=lookup_words(training_data))
+        with self._storage.write_to(self._resource) as folder:
+            (folder / WORDS_FILE).write_text("\n".join(trained.words), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "MixedTokenizer":
+        try:
+            with model_storage.read_from(resource) as folder:
+                words = (folder / WORDS_FILE).read_text(encoding="utf-8").split("\n")
+        except (ValueError, FileNotFoundError):  # not trained (a test, or a model from before the word list)
+            words = []
+        return cls(config, model_storage, resource, words)
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text = message.get(attribute) or ""

@@ -16,7 +16,6 @@ parse time and 139 MB of RSS (README "Variants"). Add it before DIETClassifier t
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any, Dict, List, Text
 
@@ -30,10 +29,9 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from shop.formats import EMAIL, ORDER_NUMBER, PHONE
+from shop.config import shop_identifiers
 
 BATCH = 256  # training examples per encoder call: batching is ~3x faster than one by one
-PLACEHOLDERS = [(re.compile(EMAIL), " email "), (re.compile(PHONE), " phone "), (re.compile(ORDER_NUMBER), " order ")]
 
 
 @lru_cache(maxsize=1)
@@ -45,8 +43,10 @@ def encoder() -> Any:
 
 
 def prepared(text: str) -> str:
-    for pattern, word in PLACEHOLDERS:
-        text = pattern.sub(word, text)
+    ids = shop_identifiers()
+    text = ids.phone.sub(" phone ", ids.email.sub(" email ", text))
+    for order_format in ids.orders:
+        text = order_format.sub(" order ", text)
     return text.strip()[:1000] or "."
 
 

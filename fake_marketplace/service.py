@@ -16,6 +16,10 @@ shop's replies (bearer token, Idempotency-Key), records them and shows them to t
                         "repeat": 1 (deliver every event again), "reverse": true (deliver a batch last-first)}
     POST /_reset       forget everything
 
+With --orders FILE it also serves the shop's order API (orders, products, buyers, vouchers; the same bearer token)
+and its own test controls /_orders_control, /_orders_stats, /_orders_reset: fake_platforms/marketplace_orders.py.
+Without it that API answers as an empty shop.
+
 The buyer's conversation id is "c-<buyer_id>" (one conversation per buyer and shop, as on most marketplaces).
 Secrets: MARKETPLACE_APP_SECRET signs the webhooks, MARKETPLACE_ACCESS_TOKEN is the token the shop must send.
 """
@@ -35,6 +39,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 
 from connectors.marketplace.wire import WIRE
+from fake_platforms.marketplace_orders import add_order_api, load_data
 from shop.settings import Settings
 
 PAGE = Path(__file__).with_name("buyer.html")
@@ -209,12 +214,15 @@ def main(argv: Optional[List[str]] = None) -> None:
     ap.add_argument("--port", type=int, default=5058)
     ap.add_argument("--shop-id", default="kefu-demo-shop")
     ap.add_argument("--webhook-url", default="http://127.0.0.1:5005/webhooks/marketplace/webhook")
+    ap.add_argument("--orders", type=Path, default=None, help="a JSON file of the shop for the order API")
     args = ap.parse_args(argv)
     secrets = Settings.from_env().channel_secrets("marketplace")
     market = Marketplace(args.shop_id, args.webhook_url, secrets.app_secret, secrets.access_token)
     if not market.secret or not market.token:
         raise SystemExit("set MARKETPLACE_APP_SECRET and MARKETPLACE_ACCESS_TOKEN")
-    create_app(market).run(host=args.host, port=args.port, access_log=False)
+    app = create_app(market)
+    add_order_api(app, load_data(args.orders), market.token, args.shop_id)
+    app.run(host=args.host, port=args.port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The live help desk in Redis, in one object: its queue of handoffs, its agents and its timers.
+"""The live help desk in Redis, in one object: its queue of handoffs, its agents, its timers and its alerts.
 
 desk = Desk.connect(settings, cfg)
 desk.queue.enqueue(record); desk.agents.set_status("amy", "online"); desk.timers.due()
@@ -13,6 +13,7 @@ from typing import Callable
 import redis
 
 from helpdesk.agents import Agents
+from helpdesk.alerts import OperatorAlerts
 from helpdesk.queue import HandoffQueue
 from helpdesk.redis_conn import connect
 from helpdesk.scripts import LuaScripts
@@ -27,6 +28,7 @@ class Desk:
     queue: HandoffQueue
     agents: Agents
     timers: Timers
+    alerts: OperatorAlerts
 
     @classmethod
     def open(cls, client: redis.Redis, cfg: ShopConfig, clock: Callable[[], float] = time.time) -> "Desk":
@@ -40,7 +42,7 @@ class Desk:
     @classmethod
     def from_scripts(cls, scripts: LuaScripts) -> "Desk":
         agents = Agents(scripts)
-        return cls(scripts, HandoffQueue(scripts, agents), agents, Timers(scripts))
+        return cls(scripts, HandoffQueue(scripts, agents), agents, Timers(scripts), OperatorAlerts(scripts.redis))
 
     @property
     def redis(self) -> redis.Redis:

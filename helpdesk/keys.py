@@ -18,6 +18,7 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:resume             zset    resolved conversations whose bot has not been resumed yet
 {kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
+{kefu}:alerts             hash    operator alerts by name: JSON {text, since, last} (helpdesk/alerts.py)
 {kefu}:lock:{name}        string  short leases (the event copier, the rebuild, a resume)
 {kefu}:login:{token}      hash    a console login (agent, role, csrf); expires after 8 h idle
 {kefu}:login_tries:{ip}   string  login attempts from one address in the current minute
@@ -45,6 +46,7 @@ LIVE = f"{PREFIX}:live"
 RESUME = f"{PREFIX}:resume"
 HANDLE_TIMES = f"{PREFIX}:handle_times"
 EPOCH = f"{PREFIX}:epoch"
+ALERTS = f"{PREFIX}:alerts"
 
 
 # -- the live handoff state -----------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Dict, List, Tuple
 
 from components.language import HAS_CJK
 from shop.categories import FIVE, category_of, intent_categories
-from shop.parsing import without_order_numbers
+from shop.config import shop_identifiers
 from shop.settings import ROOT
 
 # Seed 000's auto-reply trigger table, in its order: the first category whose keyword appears wins.
@@ -51,7 +51,7 @@ def keyword_category(text: str) -> str:
 
 
 def language_bucket(text: str) -> str:
-    english_words = re.findall(r"[A-Za-z]{2,}", without_order_numbers(text))
+    english_words = re.findall(r"[A-Za-z]{2,}", shop_identifiers().without_order_numbers(text))
     if not HAS_CJK.search(text):
         return "en"
     # product names and sizes alone do not make a Chinese message mixed

@@ -1,6 +1,6 @@
 """The README's screenshots (docs/widget.png, console.png, marketplace.png) from a real run of the stack.
 
-    python -m scripts.screenshots
+python -m scripts.screenshots
 """
 
 from __future__ import annotations

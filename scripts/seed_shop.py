@@ -14,6 +14,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Dict, List, Optional
 
+from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from shop.db import make_engine
@@ -177,6 +178,22 @@ CATALOG = [
     ),
 ]
 
+# the short names buyers use for each product, by SKU (the bot also knows every full name)
+ALIASES = {
+    "LS-01": ["linen shirt", "linen", "shirt", "衬衫", "亚麻"],
+    "FD-02": ["floral dress", "midi dress", "dress", "连衣裙", "碎花裙"],
+    "CT-03": ["t-shirt", "tshirt", "tee", "t恤", "短袖"],
+    "SJ-04": ["jeans", "denim pants", "牛仔裤"],
+    "WC-05": ["cardigan", "sweater", "开衫", "毛衣"],
+    "DJ-06": ["denim jacket", "jacket", "牛仔外套", "外套"],
+    "RS-07": ["sneakers", "running shoes", "shoes", "跑鞋", "鞋"],
+    "SS-08": ["silk scarf", "scarf", "围巾", "丝巾"],
+    "LU-09": ["underwear", "lingerie", "bra", "内衣"],
+    "TB-10": ["tote bag", "tote", "bag", "帆布包"],
+    "FH-11": ["hoodie", "sweatshirt", "卫衣"],
+    "PS-12": ["pleated skirt", "skirt", "百褶裙", "半身裙"],
+}
+
 # code, kind, value, minimum spend, valid from / until (days from now)
 COUPONS = [
     ("SAVE10", "amount", 10, 50, -30, 30),
@@ -298,6 +315,13 @@ def _add_order(
     return order
 
 
+def _add_new_columns(engine) -> None:
+    """A database made before products had aliases gets the column (create_all adds only tables)."""
+    if "aliases" not in {c["name"] for c in inspect(engine).get_columns("products")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE products ADD COLUMN aliases JSON NOT NULL DEFAULT '[]'"))
+
+
 def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: bool = False) -> None:
     """Create the schema and the demo shop. With reset, drop everything first."""
     now = (now or datetime.utcnow()).replace(microsecond=0)
@@ -306,6 +330,7 @@ def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: 
     if reset:
         Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
+    _add_new_columns(engine)
     with Session(engine) as s, s.begin():
         if s.query(Order).count():
             return  # already seeded: seeding is idempotent without --reset
@@ -321,6 +346,7 @@ def seed(url: str, *, now: Optional[datetime] = None, orders: int = 300, reset: 
                 colours=colours,
                 size_chart=chart,
                 stock=_stock(rng, colours, chart),
+                aliases=ALIASES.get(sku, []),
             )
             for sku, en, zh, cat, price, men, mzh, colours, chart in CATALOG
         ]

@@ -27,6 +27,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 import requests
 import yaml
 
+from scripts.training_data import model_path
 from shop.settings import ROOT, Settings
 
 BIN = Path(sys.executable).parent
@@ -52,9 +53,45 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
     raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
 
 
+def demo_platform(shop_config: Path, port: int, token: str) -> Optional[List[str]]:
+    """The command of the fake platform serving a demo shop's data (demo_shops/<name>/shopify.json for store.adapter
+    shopify) on port, accepting token as its secrets; None for a shop on kefu's own schema or on a real platform."""
+    adapter = (yaml.safe_load(shop_config.read_text()).get("store") or {}).get("adapter", "kefu_sql")
+    data = shop_config.parent / f"{adapter}.json"
+    if adapter not in ("shopify", "woocommerce") or not data.exists():
+        return None
+    secret_args = ["--token", token] if adapter == "shopify" else ["--key", token, "--secret", token]
+    return [str(BIN / "python"), "-m", f"fake_platforms.{adapter}", "--data", str(data), "--port", str(port),
+            *secret_args]  # fmt: skip
+
+
+def platform_env(url: str, token: str) -> Dict[str, str]:
+    """kefu's SHOP_API_* for a fake platform: one token is Shopify's, and WooCommerce's key and secret."""
+    return {"SHOP_API_URL": url, "SHOP_API_TOKEN": token, "SHOP_API_KEY": token, "SHOP_API_SECRET": token}
+
+
+@contextlib.contextmanager
+def serving_demo_platform(shop_config: Path) -> Iterator[Dict[str, str]]:
+    """While a demo shop is trained or checked: its fake platform on a free port, and the SHOP_API_* to reach it."""
+    port, token = free_port(), secrets.token_hex(16)
+    command = demo_platform(shop_config, port, token)
+    if command is None or Settings.from_env().shop_api_url:
+        yield {}
+        return
+    env = platform_env(f"http://127.0.0.1:{port}", token)
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        wait_http(f"{env['SHOP_API_URL']}/health", 30, proc)
+        yield env
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 @dataclass
 class Stack:
-    model: Path = ROOT / "models" / "kefu.tar.gz"
+    model: Path = field(default_factory=lambda: model_path(Settings.from_env()))  # the shop's (scripts/train.py)
     var_dir: Path = ROOT / "var"
     rasa_port: int = 5005
     action_port: int = 5055
@@ -62,6 +99,7 @@ class Stack:
     redis_port: int = 6380
     helpdesk_port: int = 5057
     marketplace_port: int = 5058  # the fake marketplace
+    platform_port: int = 5061  # the fake shop platform of a demo shop on one (demo_shops/teahouse: Shopify)
     # Rasa, action and helpdesk processes of each kind; above 1, HAProxy listens on the three ports above
     # and spreads the work over processes on free ports (the scale-out topology, README "Production")
     replicas: int = 1
@@ -81,6 +119,7 @@ class Stack:
     # the fake marketplace signs with the one and accepts replies with the other
     marketplace_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    platform_token: str = field(default_factory=lambda: secrets.token_hex(16))
     # signs the buyer ids a channel verified: never the same twice, so no one outside can forge one
     channel_secret: str = field(default_factory=lambda: Settings.from_env().channel_secret or secrets.token_hex(16))
     extra_env: Dict[str, str] = field(default_factory=dict)  # on top of everything (tests: a queue of their own)
@@ -92,7 +131,7 @@ class Stack:
     @classmethod
     def on_free_ports(cls, **kwargs) -> "Stack":
         """A stack beside a running demo (tests, benchmarks): every service on a free port."""
-        names = ("rasa", "action", "carrier", "redis", "helpdesk", "marketplace")
+        names = ("rasa", "action", "carrier", "redis", "helpdesk", "marketplace", "platform")
         return cls(**{**{f"{n}_port": free_port() for n in names}, **kwargs})
 
     @property
@@ -138,6 +177,8 @@ class Stack:
             env.setdefault(name, default)
         if self.shop_config is not None:
             env["KEFU_SHOP_CONFIG"] = str(self.shop_config)
+        if self.platform_command and not Settings.from_env().shop_api_url:
+            env.update(platform_env(f"http://127.0.0.1:{self.platform_port}", self.platform_token))
         env.update(self.extra_env)
         return env
 
@@ -169,6 +210,12 @@ class Stack:
             raise SystemExit(done.stderr.strip() or f"{' '.join(args)} failed")  # e.g. a bad shop.yml, naming the key
 
     @property
+    def platform_command(self) -> Optional[List[str]]:
+        """The fake platform this stack's demo shop lives on, if it is one (demo_platform)."""
+        return demo_platform(self.shop_config or Settings.from_env().shop_config, self.platform_port,
+                             self.platform_token)  # fmt: skip
+
+    @property
     def proxied(self) -> bool:
         return self.replicas > 1 or self.behind_proxy
 
@@ -195,6 +242,9 @@ class Stack:
                 [py, "-m", "scripts.embedded_redis", "--port", str(self.redis_port), "--dir", str(self.var_dir)],
             )
         self._spawn("carrier", [py, "-m", "carrier.service", "--port", str(self.carrier_port)])
+        if self.platform_command and not Settings.from_env().shop_api_url:
+            self._spawn("platform", self.platform_command)
+            wait_http(f"http://127.0.0.1:{self.platform_port}/health", 30, self.procs["platform"])
         actions = self._kind(
             "actions", self.action_port, lambda port: [py, "-m", "scripts.rasa_cli", "run", "actions",
                                                        "--port", str(port), "--actions", "actions"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, Extra, ValidationError, confloat, conint, constr, validator
 
 from shop import formats
+from shop.parsing import Identifiers, MaskError
 from shop.settings import Settings
 
 LANGS = ("en", "zh")
@@ -73,6 +75,7 @@ class Region(_Strict):
     name: Text
     min_days: conint(ge=0)
     max_days: conint(ge=0)
+    countries: List[str] = []  # ISO codes of the addresses in it, for platforms that give a country
 
     @validator("max_days")
     def _ordered(cls, v: int, values: dict) -> int:  # noqa: N805
@@ -85,6 +88,13 @@ class Shipping(_Strict):
     dispatch_hours: conint(ge=0)
     carrier: Carrier
     regions: Dict[str, Region]
+
+    def region_of(self, key_or_country: str) -> Region:
+        """An order's region: by key (kefu's schema), else by the address's country, else the last listed."""
+        if key_or_country in self.regions:
+            return self.regions[key_or_country]
+        found = [r for r in self.regions.values() if key_or_country.upper() in r.countries]
+        return found[0] if found else list(self.regions.values())[-1]
 
 
 class BusinessHours(_Strict):
@@ -179,6 +189,57 @@ class Tracking(_Strict):
         return v
 
 
+class Store(_Strict):
+    """Where the shop's orders, customers and catalog live (shop/platforms/). Secrets come from the
+    environment only (shop/settings.py SHOP_API_*)."""
+
+    adapter: Literal["kefu_sql", "shopify", "woocommerce", "marketplace"] = "kefu_sql"
+    url: str = ""  # the platform's address; SHOP_API_URL overrides it (kefu_sql reads DATABASE_URL)
+    shop_id: str = ""  # marketplace: this shop's id on the platform
+    api_version: str = "2024-01"  # shopify: the Admin API version the adapter speaks
+    timeout_s: confloat(gt=0, le=3) = 2.0  # one platform call; a buyer never waits longer than 3 s
+    cache_s: confloat(ge=0, le=3600) = 60  # platform answers are reused this long (platforms limit calls)
+
+
+class Formats(_Strict):
+    """The shapes of the shop's identifiers and of dates (shop/parsing.py explains the masks)."""
+
+    order_numbers: List[constr(min_length=1, max_length=60)] = ["A99999"]
+    order_example: str = "A10293"  # what the bot shows a buyer who asks what an order number looks like
+    phones: List[str] = ["CN", "US"]  # countries whose phone numbers buyers give (shop/formats.py PHONES)
+    date: Text = Text(en="%b %-d", zh="%-m月%-d日")  # strftime; the month and day of a delivery or refund
+
+    @validator("phones")
+    def _known_countries(cls, v: List[str]) -> List[str]:  # noqa: N805
+        unknown = [c for c in v if c not in formats.PHONES]
+        if unknown:
+            raise ValueError(f"no phone format for {', '.join(unknown)}; known: {', '.join(formats.PHONES)}")
+        return v
+
+    @validator("order_numbers")
+    def _masks(cls, v: List[str]) -> List[str]:  # noqa: N805
+        try:
+            Identifiers(v, [])
+        except MaskError as exc:
+            raise ValueError(str(exc)) from exc
+        return v
+
+    @validator("order_example")
+    def _example_fits(cls, v: str, values: dict) -> str:  # noqa: N805
+        masks = values.get("order_numbers")
+        if masks and Identifiers(masks, []).order_number(v) is None:
+            raise ValueError(f"{v!r} is not an order number of the masks {masks}")
+        return v
+
+
+class Colour(_Strict):
+    """The words for one of the catalog's colour keys; "words" are what else buyers type for it."""
+
+    en: str
+    zh: str
+    words: List[str] = []
+
+
 class QuickReply(_Strict):
     shortcut: constr(regex=formats.SHORTCUT)  # typed after a slash
     en: str
@@ -198,6 +259,22 @@ class ShopConfig(_Strict):
     tracking: Tracking
     quick_replies: List[QuickReply]
     quick_reply_name_unknown: Text
+    store: Store = Store()
+    formats: Formats = Formats()
+    colours: Dict[str, Colour] = {}  # catalog colour key (lower case) -> its words
+
+    def colour_name(self, key: str, lang: str) -> str:
+        """The buyer-facing word for a catalog colour key; the key itself when shop.yml has none."""
+        entry = self.colours.get(key)
+        return (entry.zh if lang == "zh" else entry.en) if entry else key
+
+    def colour_words(self) -> Dict[str, str]:
+        """Every word buyers use for a colour -> its catalog key."""
+        words = {}
+        for key, c in self.colours.items():
+            for word in (key, c.en, c.zh, *c.words):
+                words[word.lower()] = key
+        return words
 
 
 def load_shop_config(path: str | os.PathLike) -> ShopConfig:
@@ -216,6 +293,12 @@ def load_shop_config(path: str | os.PathLike) -> ShopConfig:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ShopConfigError(f"{path}: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def shop_identifiers() -> Identifiers:
+    """The running shop's identifiers, for the NLU components (which Rasa makes without arguments)."""
+    return Identifiers.of(load_shop_config(Settings.from_env().shop_config))
 
 
 def main() -> None:

@@ -21,14 +21,26 @@ CONVERSATION_ID = r"^[^/\x00-\x1f\x7f-\x9f" + SPACE + r"]{1,255}$"
 SHORTCUT = r"^[A-Za-z0-9_\u4e00-\u9fff-]{1,30}$"
 # a channel's id of one buyer message (the widget's, a REST caller's): a retry or resend names it again
 MESSAGE_ID = r"^[\w-]{1,64}$"
-# the demo shop's order number: "A" and five digits, standing alone ("#a10293" and "A 10293" too)
-ORDER_NUMBER = r"(?<![A-Za-z0-9])#?\s*([Aa])\s*(\d{5})(?!\d)"
-# what a buyer types to prove who they are: an email, a mainland mobile or a North American phone
+# what a buyer types to prove who they are: an email, or a phone of a country shop.yml formats.phones names.
+# The order numbers' shapes are the shop's own (shop.yml formats.order_numbers, read by shop/parsing.py).
 EMAIL = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}"
-PHONE = (
-    r"(?<!\d)1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)"  # mainland mobile
-    r"|(?<![\dA-Za-z])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?!\d)"  # North American
-)
+_NOT_AFTER_DIGIT = r"(?<![\d+])"
+PHONES = {  # ISO country -> how its numbers (mobiles, where buyers give those) are written; +code optional
+    "CN": _NOT_AFTER_DIGIT + r"(?:\+?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)",
+    "US": r"(?<![\dA-Za-z+])(?:\+?1[\s.\-]?)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?!\d)",  # and Canada
+    "GB": _NOT_AFTER_DIGIT + r"(?:\+44[\s\-]?|0)7\d{3}[\s\-]?\d{3}[\s\-]?\d{3}(?!\d)",
+    "HK": _NOT_AFTER_DIGIT + r"(?:\+852[\s\-]?)[4-9]\d{3}[\s\-]?\d{4}(?!\d)",
+    "SG": _NOT_AFTER_DIGIT + r"(?:\+65[\s\-]?)[89]\d{3}[\s\-]?\d{4}(?!\d)",
+    "TW": _NOT_AFTER_DIGIT + r"(?:\+886[\s\-]?|0)9\d{2}[\s\-]?\d{3}[\s\-]?\d{3}(?!\d)",
+    "JP": _NOT_AFTER_DIGIT + r"(?:\+81[\s\-]?|0)[789]0[\s\-]?\d{4}[\s\-]?\d{4}(?!\d)",
+    "AU": _NOT_AFTER_DIGIT + r"(?:\+61[\s\-]?|0)4\d{2}[\s\-]?\d{3}[\s\-]?\d{3}(?!\d)",
+    "DE": _NOT_AFTER_DIGIT + r"(?:\+49[\s\-]?|0)1[5-7]\d[\s\-]?\d{7,8}(?!\d)",
+}
+CALLING_CODES = {"CN": "86", "US": "1", "GB": "44", "HK": "852", "SG": "65", "TW": "886", "JP": "81", "AU": "61",
+                 "DE": "49"}  # fmt: skip
+
+# Chinese (and other CJK) characters: a message with one is Chinese; a run of them is segmented by Jieba
+CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
 # -- sizes --------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call

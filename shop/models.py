@@ -60,6 +60,7 @@ class Product(Base):
     # size -> {"height": [min_cm, max_cm], "weight": [min_kg, max_kg]}; ordered small to large
     size_chart = Column(JSON, nullable=False)
     stock = Column(JSON, nullable=False)  # colour -> size -> units
+    aliases = Column(JSON, nullable=False, default=list)  # short names buyers use ("tee", "T恤")
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -68,7 +69,7 @@ class Product(Base):
 class Order(Base):
     __tablename__ = "orders"
     id = Column(Integer, primary_key=True)
-    number = Column(String(16), nullable=False, unique=True)
+    number = Column(String(40), nullable=False, unique=True)  # canonical (shop.yml formats.order_numbers)
     customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
     status = Column(String(20), nullable=False)
     region = Column(String(20), nullable=False)

@@ -1,16 +1,19 @@
-"""Read and write the shop database, for the actions and the agent console.
+"""kefu's own shop schema (shop/models.py) as a ShopStore: the demo's adapter, and a shop's own ERP's
+if it writes these tables.
 
-Every method is synchronous (SQLAlchemy 1.4 ORM) and returns plain dataclasses, never live ORM
-objects; callers run it through ``asyncio.to_thread`` so a slow query never stalls an event loop.
+Every method is synchronous (SQLAlchemy 1.4 ORM) and returns plain views (shop/store.py), never live ORM
+objects; callers run it through ``asyncio.to_thread`` so a slow query never stalls an event loop. A
+database that does not answer is ``StoreUnavailable``, as a platform that does not.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
 from datetime import datetime
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload, sessionmaker
 
 from shop import db
@@ -24,81 +27,28 @@ from shop.models import (
     ReturnRequest,
     Shipment,
 )
+from shop.store import (
+    CouponView,
+    CustomerView,
+    ItemView,
+    OrderView,
+    ProductView,
+    StoreCounts,
+    StoreUnavailable,
+)
+
+F = TypeVar("F", bound=Callable)
 
 
-@dataclass(frozen=True)
-class ItemView:
-    product_en: str
-    product_zh: str
-    category: str
-    colour: str
-    size: str
-    quantity: int
+def _unavailable_on_db_error(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except DBAPIError as exc:  # the server is down, restarting or refusing us
+            raise StoreUnavailable(f"shop database: {type(exc.orig).__name__}") from exc
 
-
-@dataclass(frozen=True)
-class OrderView:
-    number: str
-    status: str
-    region: str
-    total: float
-    created_at: datetime
-    paid_at: Optional[datetime]
-    shipped_at: Optional[datetime]
-    delivered_at: Optional[datetime]
-    customer_name: str
-    customer_email: str
-    customer_phone: str
-    customer_channel_id: Optional[str]
-    customer_vip: bool
-    items: List[ItemView]
-    carrier: Optional[str] = None
-    tracking_no: Optional[str] = None
-    last_status: Optional[str] = None
-    last_location: Optional[str] = None
-    last_event_at: Optional[datetime] = None
-    eta: Optional[datetime] = None
-    last_failure_reason: Optional[str] = None
-    open_return: Optional[str] = None  # kind of an unfinished return request
-    refunded_at: Optional[datetime] = None
-    refund_amount: Optional[float] = None
-
-
-@dataclass(frozen=True)
-class ProductView:
-    sku: str
-    name_en: str
-    name_zh: str
-    category: str
-    price: float
-    material_en: str
-    material_zh: str
-    colours: List[str]
-    size_chart: Dict[str, Dict[str, List[float]]]
-    stock: Dict[str, Dict[str, int]] = field(default_factory=dict)
-
-    def name(self, lang: str) -> str:
-        return self.name_zh if lang == "zh" else self.name_en
-
-
-@dataclass(frozen=True)
-class CouponView:
-    code: str
-    kind: str
-    value: float
-    min_spend: float
-    starts_at: datetime
-    ends_at: datetime
-    active: bool
-
-
-@dataclass(frozen=True)
-class CustomerView:
-    name: str
-    email: str
-    phone: str
-    vip: bool
-    channel_id: Optional[str]
+    return wrapper  # type: ignore[return-value]
 
 
 def _product_view(p: Product) -> ProductView:
@@ -113,6 +63,52 @@ def _product_view(p: Product) -> ProductView:
         colours=list(p.colours),
         size_chart=dict(p.size_chart),
         stock=dict(p.stock),
+        aliases=list(p.aliases or []),
+    )
+
+
+def _order_view(order: Order) -> OrderView:
+    """An order with its items, customer, shipment, payments and returns loaded, as a view."""
+    failed = [p for p in order.payments if p.status == "failed"]
+    last_failed = max(failed, key=lambda p: p.created_at) if failed else None
+    open_ret = [r for r in order.returns if r.status in ("requested", "received")]
+    refunded = [r for r in order.returns if r.status == "refunded"]
+    ship = order.shipment
+    return OrderView(
+        number=order.number,
+        status=order.status,
+        region=order.region,
+        total=order.total,
+        created_at=order.created_at,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        delivered_at=order.delivered_at,
+        customer_name=order.customer.name,
+        customer_email=order.customer.email,
+        customer_phone=order.customer.phone,
+        customer_channel_id=order.customer.channel_id,
+        customer_vip=order.customer.vip,
+        items=[
+            ItemView(
+                i.product.name_en,
+                i.product.name_zh,
+                i.product.category,
+                i.colour,
+                i.size,
+                i.quantity,
+            )
+            for i in order.items
+        ],
+        carrier=ship.carrier if ship else None,
+        tracking_no=ship.tracking_no if ship else None,
+        last_status=ship.last_status if ship else None,
+        last_location=ship.last_location if ship else None,
+        last_event_at=ship.last_event_at if ship else None,
+        eta=ship.eta if ship else None,
+        last_failure_reason=last_failed.failure_reason if last_failed else None,
+        open_return=open_ret[0].kind if open_ret else None,
+        refunded_at=refunded[0].refunded_at if refunded else None,
+        refund_amount=refunded[0].refund_amount if refunded else None,
     )
 
 
@@ -121,7 +117,7 @@ def _coupon_view(c: Coupon) -> CouponView:
 
 
 class ShopRepository:
-    """Queries the actions need, one method each."""
+    """The ShopStore queries over kefu's schema, one method each."""
 
     def __init__(self, sessions: sessionmaker) -> None:
         self._session = sessions
@@ -133,6 +129,7 @@ class ShopRepository:
     def close(self) -> None:
         db.close(self._session)
 
+    @_unavailable_on_db_error
     def find_order(self, number: str) -> Optional[OrderView]:
         with self._session() as s:
             order = s.execute(
@@ -146,60 +143,33 @@ class ShopRepository:
                     selectinload(Order.returns),
                 )
             ).scalar_one_or_none()
-            if order is None:
-                return None
-            failed = [p for p in order.payments if p.status == "failed"]
-            last_failed = max(failed, key=lambda p: p.created_at) if failed else None
-            open_ret = [r for r in order.returns if r.status in ("requested", "received")]
-            refunded = [r for r in order.returns if r.status == "refunded"]
-            ship = order.shipment
-            return OrderView(
-                number=order.number,
-                status=order.status,
-                region=order.region,
-                total=order.total,
-                created_at=order.created_at,
-                paid_at=order.paid_at,
-                shipped_at=order.shipped_at,
-                delivered_at=order.delivered_at,
-                customer_name=order.customer.name,
-                customer_email=order.customer.email,
-                customer_phone=order.customer.phone,
-                customer_channel_id=order.customer.channel_id,
-                customer_vip=order.customer.vip,
-                items=[
-                    ItemView(
-                        i.product.name_en,
-                        i.product.name_zh,
-                        i.product.category,
-                        i.colour,
-                        i.size,
-                        i.quantity,
-                    )
-                    for i in order.items
-                ],
-                carrier=ship.carrier if ship else None,
-                tracking_no=ship.tracking_no if ship else None,
-                last_status=ship.last_status if ship else None,
-                last_location=ship.last_location if ship else None,
-                last_event_at=ship.last_event_at if ship else None,
-                eta=ship.eta if ship else None,
-                last_failure_reason=last_failed.failure_reason if last_failed else None,
-                open_return=open_ret[0].kind if open_ret else None,
-                refunded_at=refunded[0].refunded_at if refunded else None,
-                refund_amount=refunded[0].refund_amount if refunded else None,
-            )
+            return _order_view(order) if order is not None else None
 
+    @_unavailable_on_db_error
+    def latest_order(self) -> Optional[OrderView]:
+        with self._session() as s:
+            order = s.execute(select(Order).order_by(Order.created_at.desc()).limit(1)).scalar_one_or_none()
+            return _order_view(order) if order is not None else None
+
+    @_unavailable_on_db_error
+    def counts(self) -> StoreCounts:
+        with self._session() as s:
+            orders = s.execute(select(func.count(Order.id))).scalar_one()
+            return StoreCounts(orders=orders, products=s.execute(select(func.count(Product.id))).scalar_one())
+
+    @_unavailable_on_db_error
     def customer_by_channel_id(self, channel_id: str) -> Optional[CustomerView]:
         with self._session() as s:
             c = s.execute(select(Customer).where(Customer.channel_id == channel_id)).scalar_one_or_none()
             return CustomerView(c.name, c.email, c.phone, c.vip, c.channel_id) if c else None
 
+    @_unavailable_on_db_error
     def products(self) -> List[ProductView]:
         with self._session() as s:
             rows = s.execute(select(Product).order_by(Product.id)).scalars().all()
             return [_product_view(p) for p in rows]
 
+    @_unavailable_on_db_error
     def valid_coupons(self, now: datetime) -> List[CouponView]:
         with self._session() as s:
             rows = (
@@ -213,11 +183,13 @@ class ShopRepository:
             )
             return [_coupon_view(c) for c in rows]
 
+    @_unavailable_on_db_error
     def coupon(self, code: str) -> Optional[CouponView]:
         with self._session() as s:
             c = s.execute(select(Coupon).where(Coupon.code == code.upper())).scalar_one_or_none()
             return _coupon_view(c) if c else None
 
+    @_unavailable_on_db_error
     def create_return(self, number: str, kind: str, reason: str, now: datetime) -> bool:
         """Open a return/exchange request; False if one is already open for the order.
 
@@ -232,6 +204,7 @@ class ShopRepository:
             order.status = "return_requested"
             return True
 
+    @_unavailable_on_db_error
     def cancel_order(self, number: str, now: datetime) -> Optional[str]:
         """Cancel an order that has not shipped; returns the state it had, or None if it can't."""
         with self._session.begin() as s:
@@ -241,6 +214,7 @@ class ShopRepository:
             was, order.status = order.status, "cancelled"
             return was
 
+    @_unavailable_on_db_error
     def failed_payments(self, number: str) -> List[str]:
         with self._session() as s:
             rows = (
@@ -255,6 +229,7 @@ class ShopRepository:
             )
             return [r for r in rows if r]
 
+    @_unavailable_on_db_error
     def orders_of(self, email: str, limit: int = 20) -> List[Dict[str, object]]:
         """A customer's latest orders with status and tracking, for the agent console's customer panel."""
         with self._session() as s:

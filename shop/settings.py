@@ -52,6 +52,11 @@ class Settings:
     rasa_token: str
     channel_secret: str  # signs channel-verified buyer ids (shop/trust.py); "" = no channel can vouch
     sweep_interval_s: float  # how often each helpdesk process sweeps timers, presence, the record
+    # the shop platform of shop.yml store.adapter (shop/platforms/): its address, and its secrets
+    shop_api_url: str  # "" means: shop.yml store.url
+    shop_api_token: str  # Shopify Admin API access token; the marketplace's access token
+    shop_api_key: str  # WooCommerce consumer key
+    shop_api_secret: str  # WooCommerce consumer secret
     proxies_count: int  # reverse proxies in front of the helpdesk whose X-Forwarded-For is believed (0: none)
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
@@ -74,6 +79,10 @@ class Settings:
             rasa_token=env.get("RASA_TOKEN", ""),
             channel_secret=env.get("KEFU_CHANNEL_SECRET", ""),
             sweep_interval_s=float(env.get("KEFU_SWEEP_INTERVAL_S") or 0.5),
+            shop_api_url=env.get("SHOP_API_URL", ""),
+            shop_api_token=env.get("SHOP_API_TOKEN", ""),
+            shop_api_key=env.get("SHOP_API_KEY", ""),
+            shop_api_secret=env.get("SHOP_API_SECRET", ""),
             proxies_count=int(env.get("KEFU_PROXIES_COUNT") or 0),
             environ=env,
         )

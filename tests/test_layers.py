@@ -13,8 +13,8 @@ from typing import Dict, Iterator, List, Set, Tuple
 from shop import formats
 from shop.settings import ROOT
 
-PACKAGES = ("shop", "helpdesk", "actions", "connectors", "components", "carrier", "fake_marketplace", "scripts",
-            "benchmarks")  # fmt: skip
+PACKAGES = ("shop", "helpdesk", "actions", "connectors", "components", "carrier", "fake_marketplace",
+            "fake_platforms", "scripts", "benchmarks")  # fmt: skip
 
 # room -> the rooms it may import (besides itself). The helpdesk is split: its live-queue library
 # ("helpdesk"), the SQL record above it, and the web service above both.
@@ -27,12 +27,14 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "connectors": {"shop", "helpdesk"},
     "components": {"shop"},
     "carrier": {"shop"},
-    "fake_marketplace": {"shop", "connectors"},  # it speaks the marketplace's wire format (connectors/marketplace)
+    # it speaks the marketplace's wire format (connectors/marketplace), and serves its order API (fake_platforms)
+    "fake_marketplace": {"shop", "connectors", "fake_platforms"},
+    "fake_platforms": {"shop"},  # stand-ins for Shopify, WooCommerce and the marketplace's order API
     # entry points: anything but the actions, which only Rasa's action server loads
     "scripts": {"shop", "helpdesk", "helpdesk.record", "helpdesk.web", "connectors", "components", "carrier",
-                "fake_marketplace"},
+                "fake_marketplace", "fake_platforms"},
     "benchmarks": {"shop", "helpdesk", "helpdesk.record", "helpdesk.web", "connectors", "components", "carrier",
-                   "fake_marketplace", "scripts"},
+                   "fake_marketplace", "fake_platforms", "scripts"},
 }  # fmt: skip
 
 
@@ -143,8 +145,8 @@ def test_sql_models_live_in_two_files():
 
 
 def test_shared_patterns_and_limits_are_written_once():
-    patterns = [formats.AGENT_ID, formats.CONVERSATION_ID, formats.SHORTCUT, formats.ORDER_NUMBER, formats.EMAIL,
-                formats.PHONE]  # fmt: skip
+    patterns = [formats.AGENT_ID, formats.CONVERSATION_ID, formats.SHORTCUT, formats.EMAIL, formats.CJK,
+                *formats.PHONES.values()]  # fmt: skip
     literals = [r"\d{5}", "10_000", "4000", "4_000", "64 * 1024", "65536", '"mon", "tue"', "1e14", "10**14"]
     homes = {'"mon", "tue"': "shop/config.py", "10**14": "helpdesk/scripts.py"}  # the weekdays', the queue's
     found = []
@@ -153,13 +155,3 @@ def test_shared_patterns_and_limits_are_written_once():
         found += [f"{rel}: {p}" for p in patterns if p in code]
         found += [f"{rel}: {x}" for x in literals if x in text and homes.get(x) != rel]
     assert found == []
-
-
-def test_the_nlu_regexes_are_the_shared_ones():
-    """Rasa reads data/nlu/regexes.yml, not Python: it must say what shop/formats.py says."""
-    import yaml
-
-    regexes = {r["regex"]: r["examples"] for r in yaml.safe_load((ROOT / "data/nlu/regexes.yml").read_text())["nlu"]}
-    listed = lambda name: [line[2:] for line in regexes[name].splitlines() if line.startswith("- ")]  # noqa: E731
-    assert listed("email") == [formats.EMAIL]
-    assert "|".join(listed("phone")) == formats.PHONE

@@ -79,7 +79,7 @@ def _waiting_list(desk: Desk) -> Dict[str, Any]:
                 "summary": h.get("summary", ""),
             }  # fmt: skip
         )
-    return {"waiting": waiting, "agents": desk.agents.all()}
+    return {"waiting": waiting, "agents": desk.agents.all(), "alerts": desk.alerts.active()}
 
 
 @bp.get("/queue")

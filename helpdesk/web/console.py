@@ -28,7 +28,7 @@ from helpdesk.web.errors import ApiError
 from helpdesk.web.fields import STATIC
 from helpdesk.web.resources import Resources, blocking, hd
 from helpdesk.web.validation import read_body
-from shop.repository import CustomerView
+from shop.store import CustomerView, StoreUnavailable
 
 bp = Blueprint("console")
 # Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
@@ -145,7 +145,13 @@ def _buyer(res: Resources, live: Dict[str, str]) -> Optional[CustomerView]:
 
 def _customer_panel(res: Resources, cid: str) -> Dict[str, Any]:
     live = res.desk.queue.get(cid)
-    customer = _buyer(res, live)
+    try:
+        customer = _buyer(res, live)
+        orders = res.shop.orders_of(customer.email) if customer else []
+    except StoreUnavailable as exc:  # the panel says so; the chat itself goes on
+        customer, orders, store_error = None, [], str(exc)
+    else:
+        store_error = None
     with res.record() as session:  # this chat's handoffs, and the same verified buyer's other chats
         mine = Handoff.conversation_id == cid
         same_buyer = or_(mine, Handoff.customer == live["customer"]) if live.get("customer") else mine
@@ -154,9 +160,10 @@ def _customer_panel(res: Resources, cid: str) -> Dict[str, Any]:
                     "state": h.state, "agent": h.agent, "created_at": h.created_at, "rating": h.rating}
                    for h in past]  # fmt: skip
     if customer is None:
-        return {"known": False, "vip": live.get("vip") == "1", "orders": [], "handoffs": history}
+        return {"known": False, "vip": live.get("vip") == "1", "orders": [], "handoffs": history,
+                "store_error": store_error}  # fmt: skip
     return {"known": True, "name": customer.name, "email": customer.email, "phone": customer.phone,
-            "vip": bool(customer.vip), "orders": res.shop.orders_of(customer.email), "handoffs": history}  # fmt: skip
+            "vip": bool(customer.vip), "orders": orders, "handoffs": history}  # fmt: skip
 
 
 @bp.get("/conversations/<conversation_id>/customer", unquote=True)
@@ -251,8 +258,12 @@ def _quick_reply_text(res: Resources, cid: str, agent_id: str, shortcut: str) ->
         raise ApiError("unknown_shortcut", f"no quick reply /{shortcut}")
     live = res.desk.queue.get(cid)
     number = live.get("order_number") or ""
-    order = res.shop.find_order(number) if number else None
-    buyer, tracking = _buyer(res, live), (order.tracking_no if order else None) or ""
+    try:
+        order = res.shop.find_order(number) if number else None
+        buyer = _buyer(res, live)
+    except StoreUnavailable:  # the reply is still filled, with what the shop's data would have added left out
+        order, buyer = None, None
+    tracking = (order.tracking_no if order else None) or ""
     lang = "zh" if live.get("language") == "zh" else "en"
     agent_name = str(res.desk.agents.get(agent_id).get("name") or agent_id)
     values = {"name": buyer.name if buyer else res.cfg.quick_reply_name_unknown(lang), "order_no": number,

@@ -16,8 +16,9 @@ from helpdesk.web.rasa_client import RasaClient
 from helpdesk.web.sweeper import Sweeper
 from shop import db
 from shop.config import ShopConfig
-from shop.repository import ShopRepository
+from shop.platforms import open_store
 from shop.settings import Settings
+from shop.store import ShopStore
 
 T = TypeVar("T")
 
@@ -28,7 +29,7 @@ class Resources:
     cfg: ShopConfig
     desk: Desk  # the live state in Redis
     record: sessionmaker  # the helpdesk's SQL record
-    shop: ShopRepository  # the shop's data, for the customer panel and quick replies
+    shop: ShopStore  # the shop's data (shop.yml store.adapter), for the customer panel and quick replies
     rasa: RasaClient
     sweeper: Sweeper
 
@@ -38,7 +39,8 @@ class Resources:
         desk = Desk.connect(settings, cfg)
         record = open_record(settings.helpdesk_database_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
-        return cls(settings, cfg, desk, record, ShopRepository.connect(settings.database_url), rasa,
+        shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
+        return cls(settings, cfg, desk, record, shop, rasa,
                    Sweeper(desk, record, cfg, rasa))  # fmt: skip
 
     def close(self) -> None:

@@ -69,9 +69,17 @@ class Waiting(Answer):
     summary: str
 
 
+class Alert(Answer):
+    name: str
+    text: str
+    since: float
+    last: float
+
+
 class Queue(Answer):
     waiting: List[Waiting]
     agents: List[Agent]
+    alerts: List[Alert] = Field(..., description="what only an operator can fix, e.g. the shop platform refusing us")
 
 
 class Event(Answer):

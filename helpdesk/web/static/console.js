@@ -128,6 +128,8 @@ function inboxItem(live, extra) {
 
 async function refresh() {
   const queue = await api("GET", "/queue");
+  $("alerts").replaceChildren(...queue.alerts.map((a) => el("li", "", a.text)));
+  $("alerts").hidden = queue.alerts.length === 0;
   const me = queue.agents.find((a) => a.id === state.me.agent) || { chats: [] };
   const mine = await Promise.all(me.chats.map((cid) => api("GET", `/conversations/${encodeURIComponent(cid)}`)));
   $("mine").replaceChildren(...mine.map((c) => inboxItem(c.live)));

@@ -20,10 +20,10 @@ MODEL := models/kefu-$(SHOP).tar.gz
 endif
 # the end-to-end tests run on both demo shops
 SECOND_MODEL := models/kefu-teahouse.tar.gz
-TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*) \
-	scripts/training_data.py
+TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*.py components/*.txt) \
+	scripts/training_data.py shop/parsing.py shop/formats.py
 
-.PHONY: help demo prod test test-fast install install-test browser proxy train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long soak lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,10 +73,10 @@ train: install  ## the shop's training data from its catalog, then train (Rasa s
 	$(PY) -m scripts.train
 
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
-	$(PY) -m scripts.train
+	$(PY) -m scripts.train --force
 
 $(SECOND_MODEL): $(TRAIN_INPUTS) $(wildcard demo_shops/teahouse/*) | $(VENV)/.installed
-	KEFU_SHOP_CONFIG=$(CURDIR)/demo_shops/teahouse/shop.yml $(PY) -m scripts.train
+	KEFU_SHOP_CONFIG=$(CURDIR)/demo_shops/teahouse/shop.yml $(PY) -m scripts.train --force
 
 connect: install  ## check the shop platform's credentials; print counts and a sample order as the bot states it
 	$(PY) -m scripts.connect
@@ -121,6 +121,9 @@ bench-scale: install proxy $(MODEL)  ## benchmarks/scale.py: turns/s with 1, 2, 
 
 bench-long: install $(MODEL)  ## benchmarks/long_messages.py: a 10,000-character message vs a short one, time and RSS
 	$(PY) -m benchmarks.long_messages
+
+bench-platforms: install  ## benchmarks/platforms.py: an order lookup and a catalog read on (fake) Shopify vs kefu's SQL
+	$(PY) -m benchmarks.platforms
 
 soak: install proxy $(MODEL)  ## benchmarks/soak.py: 10,000 messages over 3 Rasa processes: 0 lost, 0 duplicate, RSS flat
 	$(PY) -m benchmarks.soak

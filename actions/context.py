@@ -82,6 +82,10 @@ class Turn:
         """A catalog colour key in the buyer's words (shop.yml colours)."""
         return self.cfg.colour_name(key, self.lang)
 
+    def category(self, key: str) -> str:
+        """A catalog category key in the buyer's words (shop.yml categories)."""
+        return self.cfg.category_name(key, self.lang)
+
     def t(self, text: Dict[str, str] | Any) -> str:
         """A bilingual config text (shop.config.Text) in the buyer's language."""
         return text(self.lang)

@@ -1,7 +1,7 @@
-"""Short customer-facing words (states, categories) in both languages, and how money and dates are written.
+"""Short customer-facing words (order and carrier states, return kinds) in both languages; money and dates.
 
 Whole sentences live in the domain's responses; these are the words the actions put into them. The
-catalog's own words (colours, product names) come from the catalog and shop.yml, never from here.
+catalog's own words (colours, categories, product names) come from the catalog and shop.yml, never from here.
 """
 
 from __future__ import annotations
@@ -26,16 +26,6 @@ _LABELS: Dict[str, Dict[str, str]] = {
     # return kinds
     "return": {"en": "return", "zh": "退货"},
     "exchange": {"en": "exchange", "zh": "换货"},
-    # catalog categories
-    "tops": {"en": "tops", "zh": "上衣"},
-    "dresses": {"en": "dresses", "zh": "连衣裙"},
-    "bottoms": {"en": "bottoms", "zh": "裤装/半身裙"},
-    "knitwear": {"en": "knitwear", "zh": "针织"},
-    "outerwear": {"en": "outerwear", "zh": "外套"},
-    "shoes": {"en": "shoes", "zh": "鞋"},
-    "accessories": {"en": "accessories", "zh": "配饰"},
-    "underwear": {"en": "underwear", "zh": "内衣"},
-    "bags": {"en": "bags", "zh": "包袋"},
     # who pays return shipping
     "shop": {"en": "we pay", "zh": "由我们承担"},
     "buyer": {"en": "you pay", "zh": "由买家承担"},
@@ -45,7 +35,7 @@ _LABELS: Dict[str, Dict[str, str]] = {
 
 
 def label(key: str, lang: str) -> str:
-    """The word for a state/category key; the key itself if there is none."""
+    """The word for a state key; the key itself if there is none."""
     entry = _LABELS.get(key)
     return entry["zh" if lang == "zh" else "en"] if entry else key
 

@@ -19,10 +19,10 @@ log = logging.getLogger(__name__)
 def items_text(order: OrderView, turn: Turn) -> str:
     lang, parts = turn.lang, []
     for i in order.items:
-        name = i.product_zh if lang == "zh" else i.product_en
-        size = f" {i.size}" if i.size != "F" else ""
+        words = [i.product_zh if lang == "zh" else i.product_en, turn.colour(i.colour) if i.colour else ""]
+        words.append(i.size if i.size != "F" else "")  # "F": one size, nothing to say
         qty = f" ×{i.quantity}" if i.quantity > 1 else ""
-        parts.append(f"{name} {turn.colour(i.colour)}{size}{qty}")
+        parts.append(" ".join(w for w in words if w) + qty)
     return join(parts, lang)
 
 
@@ -93,7 +93,7 @@ async def _say_shipped(turn: Turn, order: OrderView, common: dict) -> None:
         carrier=order.carrier,
         tracking_no=order.tracking_no,
         tracking_status=label(latest.status if latest else order.last_status, lang),
-        location=latest.location if latest else order.last_location,
+        location=(latest.location if latest else order.last_location) or "-",
         event_time=latest.time[:16].replace("T", " ") if latest else turn.time(order.last_event_at),
         eta=turn.date(order.eta),
         **common,

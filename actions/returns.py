@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import Events, Turn
 from actions.labels import join, label
 from actions.orders import items_text
-from shop.store import OrderView
+from shop.store import OrderView, StoreUnavailable
 
 
 def _mask_email(email: str) -> str:
@@ -50,7 +50,7 @@ async def _offer(turn: Turn, order: OrderView, kind: str) -> Events:
         turn.say(
             "utter_return_not_returnable",
             product=item.product_zh if lang == "zh" else item.product_en,
-            category=label(item.category, lang),
+            category=turn.category(item.category),
         )
         return []
     deadline = order.delivered_at + timedelta(days=rules.window_days)
@@ -139,7 +139,7 @@ class ActionReturnPolicy(Action):
         paid_by = [
             f"{label(reason, lang)}: {label(who, lang)}" for reason, who in rules.return_shipping_paid_by.items()
         ]
-        blocked = join([label(c, lang) for c in rules.non_returnable_categories], lang)
+        blocked = join([turn.category(c) for c in rules.non_returnable_categories], lang)
         turn.say(
             "utter_return_policy",
             window_days=rules.window_days,
@@ -157,7 +157,10 @@ async def _window_of_known_order(turn: Turn) -> None:
     number = turn.slot("order_number")
     if not number or number not in (turn.slot("verified_orders") or []):
         return
-    order = await asyncio.to_thread(turn.repo.find_order, number)
+    try:
+        order = await asyncio.to_thread(turn.repo.find_order, number)
+    except StoreUnavailable:  # the policy itself was said; the dates of this order can wait
+        return
     if order is None or order.status != "delivered" or order.delivered_at is None:
         return
     deadline = order.delivered_at + timedelta(days=turn.cfg.returns.window_days)

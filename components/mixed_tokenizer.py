@@ -33,8 +33,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from shop.formats import CJK
 
-# a CJK run | a Latin word (inner ' . - @ + _ keep emails, 5'7, 138-1234-5678 whole) | one other symbol
-TOKEN_RE = re.compile(rf"[{CJK}]+|[A-Za-z0-9]+(?:['’.\-@+_][A-Za-z0-9]+)*|[^\s{CJK}A-Za-z0-9]")
+# a CJK run | a Latin word (inner ' . - @ + _ keep emails, 5'7, 138-1234-5678 whole; a leading # keeps an order
+# number such as #1042 whole) | one other symbol
+TOKEN_RE = re.compile(rf"[{CJK}]+|#?[A-Za-z0-9]+(?:['’.\-@+_][A-Za-z0-9]+)*|[^\s{CJK}A-Za-z0-9]")
 CJK_RUN = re.compile(rf"[{CJK}]+")
 SERVICE_WORDS = Path(__file__).with_name("shop_words.txt")  # words of the trade, the same for every shop
 WORDS_FILE = "words.txt"  # the word list in the model
@@ -142,7 +143,7 @@ class MixedTokenizer(Tokenizer):
                 piece = piece[: (limit - len(tokens)) * MAX_CHARS_PER_TOKEN]
                 for word, w_start, _ in self._jieba.tokenize(piece):
                     tokens.append(Token(word, start + w_start))
-            elif piece[0].isalnum() or _is_symbol_token(piece):
+            elif piece[0].isalnum() or piece[0] == "#" and len(piece) > 1 or _is_symbol_token(piece):
                 tokens.append(Token(piece, start))
         del tokens[limit:]
         if not tokens and text.strip():

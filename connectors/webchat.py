@@ -21,10 +21,12 @@ every emit to the process that holds the room's socket.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 import re
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
@@ -38,11 +40,23 @@ from socketio import AsyncRedisManager, AsyncServer
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
+from shop.config import load_shop_config
 from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("webchat_static")
+
+
+@lru_cache(maxsize=1)
+def storefront() -> str:
+    """The demo shop page, with the name and return window of the shop this process serves (shop.yml)."""
+    cfg = load_shop_config(Settings.from_env().shop_config)
+    values = {"shop_en": cfg.shop.name.en, "shop_zh": cfg.shop.name.zh, "window_days": cfg.returns.window_days}
+    page = (STATIC / "shop.html").read_text(encoding="utf-8")
+    return re.sub(r"\{(\w+)\}", lambda m: html.escape(str(values[m.group(1)])), page)
+
+
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
 MESSAGE_ID_RE = re.compile(MESSAGE_ID)
 
@@ -115,7 +129,7 @@ class WebChatInput(InputChannel):
 
         @bp.route("/", methods=["GET"])
         async def page(request: Request) -> response.HTTPResponse:
-            return await response.file(STATIC / "shop.html")
+            return response.html(storefront())
 
         bp.static("/static", str(STATIC))
 

@@ -461,9 +461,15 @@ kefu is running. Open a buyer's page and the console in two browser windows and 
   Redis:                 {stack.env()["REDIS_URL"]}
   Conversations (SQL):   {stack.env()["TRACKER_DATABASE_URL"]}
   Talk in a terminal:    make shell   (rasa shell, while this keeps running)
-  Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, A10009""",
+""".rstrip(),
         flush=True,
     )
+    if stack.platform_command:
+        print(f"  Shop platform (fake):  http://127.0.0.1:{stack.platform_port}   (make connect SHOP=<name> shows it)\n"
+              "  Demo buyers:           README, \"Connect your shop\"", flush=True)  # fmt: skip
+    else:
+        print("  Demo buyer:            Lily Chen, lily.chen@example.com / 13812345678, orders A10001-A10003, A10007, "
+              "A10009", flush=True)  # fmt: skip
     if stack.replicas > 1:
         print(
             f"  Processes:             {stack.replicas} each of Rasa, actions and helpdesk behind HAProxy", flush=True

@@ -21,12 +21,13 @@ from shop.settings import ROOT, Settings
 
 def main() -> None:
     settings = Settings.from_env()
+    force = sys.argv[1:] == ["--force"]  # make's model target: an input changed that Rasa's fingerprint misses (code)
     with serving_demo_platform(settings.shop_config) as platform_env:
         out = render(Settings.from_env({**settings.environ, **platform_env}))
     model = model_path(settings)
     command = [str(BIN / "python"), "-m", "scripts.rasa_cli", "train", "--data", str(out), str(ROOT / "data" / "rules"),
                "--domain", "domain", "--config", "config.yml", "--out", str(model.parent),
-               "--fixed-model-name", model.name.removesuffix(".tar.gz")]  # fmt: skip
+               "--fixed-model-name", model.name.removesuffix(".tar.gz"), *(["--force"] if force else [])]  # fmt: skip
     sys.exit(subprocess.run(command, cwd=ROOT).returncode)
 
 

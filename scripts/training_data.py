@@ -35,6 +35,7 @@ TEMPLATES = ROOT / "data" / "nlu"
 PLACEHOLDER = re.compile(r"\{(product|colour|size|order_number)\}")
 EXAMPLE_LINE = re.compile(r"^(\s*- )(.*)$")
 HAS_CJK = re.compile(f"[{CJK}]")
+HASH_BEFORE_NUMBER = re.compile(r"#\[#?([^\]]*)\]\(order_number\)")
 FALLBACK_SIZES = ["S", "M", "L"]  # a catalog without sizes still trains the size questions
 
 
@@ -55,8 +56,8 @@ class Vocabulary:
     def of(cls, cfg: ShopConfig, products: Sequence[ProductView]) -> "Vocabulary":
         v = cls(ids=Identifiers.of(cfg))
         for p in products:
-            v.products["en"].append(p.name_en)
-            v.products["zh"].append(p.name_zh)
+            v.products["en"].append(_bare(p.name_en))
+            v.products["zh"].append(_bare(p.name_zh))
             for alias in p.aliases:
                 # a one-character Chinese alias ("鞋") is a word of longer words: it makes poor examples
                 if HAS_CJK.search(alias):
@@ -89,6 +90,11 @@ class Vocabulary:
         return number.lower() if rng.random() < 0.1 else number  # buyers type letters in lower case too
 
 
+def _bare(name: str) -> str:
+    """A name without its bracketed note ("Celadon Cup Set (4 cups)"): buyers leave it out."""
+    return re.sub(r"\s*[(（][^)）]*[)）]", "", name).strip() or name
+
+
 def _unique(words: List[str]) -> List[str]:
     return list(dict.fromkeys(w for w in words if w))
 
@@ -100,7 +106,9 @@ def render_line(line: str, vocab: Vocabulary, seed: str) -> str:
         return line
     lang = "zh" if HAS_CJK.search(PLACEHOLDER.sub("", m.group(2))) else "en"
     rng = random.Random(int(hashlib.sha256(seed.encode()).hexdigest()[:12], 16))
-    return m.group(1) + PLACEHOLDER.sub(lambda p: vocab.fill(p.group(1), lang, rng), m.group(2))
+    text = PLACEHOLDER.sub(lambda p: vocab.fill(p.group(1), lang, rng), m.group(2))
+    # a "#" typed before an order number is part of it (one token, and the regex takes it too)
+    return m.group(1) + HASH_BEFORE_NUMBER.sub(r"[#\1](order_number)", text)
 
 
 def shop_nlu(cfg: ShopConfig, vocab: Vocabulary, products: Sequence[ProductView]) -> str:

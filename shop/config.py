@@ -262,11 +262,17 @@ class ShopConfig(_Strict):
     store: Store = Store()
     formats: Formats = Formats()
     colours: Dict[str, Colour] = {}  # catalog colour key (lower case) -> its words
+    categories: Dict[str, Text] = {}  # catalog category key -> its name in both languages
 
     def colour_name(self, key: str, lang: str) -> str:
         """The buyer-facing word for a catalog colour key; the key itself when shop.yml has none."""
         entry = self.colours.get(key)
         return (entry.zh if lang == "zh" else entry.en) if entry else key
+
+    def category_name(self, key: str, lang: str) -> str:
+        """A catalog category in the buyer's words; the key itself when shop.yml has none."""
+        entry = self.categories.get(key)
+        return entry(lang) if entry else key
 
     def colour_words(self) -> Dict[str, str]:
         """Every word buyers use for a colour -> its catalog key."""

@@ -80,8 +80,12 @@ class OrderNumberFormat:
                 rep = f"{{{part.low}}}" if part.low == part.high else f"{{{part.low},{part.high}}}"
                 pattern.append(f"({_CLASSES[part.kind]}{rep})")
                 groups += 1
-        # a buyer may put "#" before any order number ("#a10293"); none may hide inside a longer token
-        self.pattern = r"(?<![A-Za-z0-9#])(?:#\s*)?" + "".join(pattern).removeprefix("(?:#\\s*)?") + r"(?![A-Za-z0-9])"
+        # a buyer may put "#" before any order number ("#a10293"); none may hide inside a longer token, and a
+        # number without letters is not a group of a longer number either ("+86 138 0123 4567" holds no "#0123")
+        digits_only = not any(p.kind == "lit" and p.text.isalnum() for p in self._parts)
+        before = r"(?<![A-Za-z0-9#])" + (r"(?<!\d[\s.\-])" if digits_only else "")
+        after = r"(?![A-Za-z0-9])" + (r"(?![\s.\-]\d)" if digits_only else "")
+        self.pattern = before + r"(?:#\s*)?" + "".join(pattern).removeprefix("(?:#\\s*)?") + after
         self._regex = re.compile(self.pattern)
         self._groups = groups
 

@@ -10,8 +10,9 @@ import yaml
 from shop.settings import ROOT
 
 
-def write_shop(folder: Path, mutate: Callable[[dict], object], name: str = "shop.yml") -> Path:
-    raw = yaml.safe_load((ROOT / "shop.yml").read_text())
+def write_shop(folder: Path, mutate: Callable[[dict], object], name: str = "shop.yml",
+               source: Path = ROOT / "shop.yml") -> Path:  # fmt: skip
+    raw = yaml.safe_load(source.read_text())
     mutate(raw)
     path = folder / name
     path.write_text(yaml.safe_dump(raw, allow_unicode=True))

@@ -108,6 +108,10 @@ def test_a_shop_with_other_masks_validates_and_a_bad_mask_is_named(tmp_path):
     ids = Identifiers.of(cfg)
     assert ids.order_number("订单5812 3344 09到哪了") == "5812-3344-09"
     assert ids.order_number("it's 240531abc123") == "240531ABC123"
+    shopify = Identifiers(["#9{4,6}"], ["CN", "US"])
+    assert shopify.order_number("order 1042 pls") == shopify.order_number("订单#1042") == "#1042"
+    for phone in ("+86 138 0123 4567", "415-555-0188", "(415) 555 0188"):  # no order number inside a phone
+        assert shopify.order_number(phone) is None, phone
 
     def broken(raw: dict) -> None:
         raw["formats"]["order_numbers"] = ["#-"]

@@ -7,16 +7,40 @@ is waited out only when its Retry-After fits in ``max_wait_s``; anything else is
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar
 
 import requests
 
 from shop.store import StoreAuthError, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+# what reading a payload of the wrong shape raises (a missing key, a wrong type, a bad date or number)
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError)
+
+
+def malformed_is_unavailable(platform: str) -> Callable[[F], F]:
+    """A decorator for an adapter's methods: a payload that lacks a key or has a wrong type means the platform
+    misbehaved, which the bot treats as the platform being down (StoreUnavailable), never as a crash."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except MALFORMED as exc:
+                detail = f"{type(exc).__name__}: {exc}"
+                raise StoreUnavailable(f"{platform} {method.__name__}: malformed payload ({detail})") from exc
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
 
 _NEXT_LINK = re.compile(r'<([^>]+)>;\s*rel="?next"?')
 MAX_PAGES = 1_000  # a platform that keeps saying "next" is broken, not large

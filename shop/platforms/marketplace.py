@@ -48,13 +48,12 @@ Writes: a 409 is StoreUnavailable to PlatformHttp, so after a failed write the o
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-from shop.platforms.http import PlatformHttp
+from shop.platforms.http import PlatformHttp, malformed_is_unavailable
 from shop.store import (
     CouponView,
     CustomerView,
@@ -113,22 +112,7 @@ _ORDER_SN = re.compile(r"^[0-9A-Za-z]{6,32}$")
 _SIZE = re.compile(r"^(X{0,3}S|M|X{0,3}L|F|ONE SIZE|\d{1,3}(\.\d)?)$", re.IGNORECASE)
 
 Json = Dict[str, Any]
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _guarded(method: F) -> F:
-    """A payload that lacks a key or has a wrong type means the platform misbehaved: StoreUnavailable."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError, OSError) as exc:
-            raise StoreUnavailable(
-                f"marketplace {method.__name__}: malformed payload ({type(exc).__name__}: {exc})"
-            ) from exc
-
-    return wrapper  # type: ignore[return-value]
+_guarded = malformed_is_unavailable("marketplace")
 
 
 class MarketplaceStore:

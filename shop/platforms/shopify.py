@@ -50,13 +50,12 @@ A price rule with no end date gets ``ends_at`` = ``NO_END``.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from datetime import datetime, timezone
-from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Dict, List, Optional, Tuple
 
-from shop.platforms.http import PlatformHttp
+from shop.platforms.http import PlatformHttp, malformed_is_unavailable
 from shop.store import (
     CouponView,
     CustomerView,
@@ -100,22 +99,7 @@ FAILURE_REASONS = {
 _TAG_RE = re.compile(r"<[^>]+>")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _guarded(method: F) -> F:
-    """A payload that lacks a key or has a wrong type means the platform misbehaved: StoreUnavailable."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise StoreUnavailable(
-                f"Shopify {method.__name__}: malformed payload ({type(exc).__name__}: {exc})"
-            ) from exc
-
-    return wrapper  # type: ignore[return-value]
+_guarded = malformed_is_unavailable("Shopify")
 
 
 class ShopifyStore:

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import sys
 
+from shop.config import load_shop_config
+from shop.platforms import refuse_without_store_settings
 from shop.settings import Settings
 
 
 def main() -> None:
-    Settings.from_env().refuse_unsafe_start()
+    settings = Settings.from_env()
+    settings.refuse_unsafe_start()
+    if sys.argv[1:3] == ["run", "actions"]:  # the action server reads the shop's platform: its secrets must be set
+        refuse_without_store_settings(load_shop_config(settings.shop_config), settings)
     sys.modules["jax"] = None  # type: ignore[assignment]
     from rasa.__main__ import main as rasa_main
 

@@ -54,3 +54,19 @@ def test_production_processes_refuse_to_start_without_secrets(command):
     for name in ("KEFU_HELPDESK_TOKEN", "KEFU_CHANNEL_SECRET", "REDIS_URL"):
         assert name in done.stderr
     assert "RASA_TOKEN" not in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [["scripts.rasa_cli", "run", "actions", "--port", "1"], ["helpdesk.web", "serve", "--port", "1"]],
+    ids=["actions", "helpdesk"],
+)
+def test_a_shop_on_a_platform_needs_its_secrets_before_any_port_opens(command):
+    """A shop on Shopify without SHOP_API_TOKEN: the processes that read it stop at once, naming what is missing,
+    in the demo too (a buyer must not be the first to find out)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOP_API_")}
+    env.update(PYTHONPATH=str(ROOT), KEFU_SHOP_CONFIG=str(ROOT / "demo_shops" / "teahouse" / "shop.yml"))
+    done = subprocess.run([sys.executable, "-m", *command], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 1
+    assert "store.adapter shopify needs: SHOP_API_URL (or store.url), SHOP_API_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr

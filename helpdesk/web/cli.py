@@ -23,6 +23,7 @@ from helpdesk.record.models import open_record
 from helpdesk.record.rebuild import rebuild
 from helpdesk.web.app import create_app
 from shop.config import load_shop_config
+from shop.platforms import refuse_without_store_settings
 from shop.settings import Settings
 
 
@@ -52,6 +53,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     settings = Settings.from_env()
     if args.command == "serve":
         settings.refuse_unsafe_start()
+        refuse_without_store_settings(load_shop_config(settings.shop_config), settings)
         return _serve(args, settings)
     cfg = load_shop_config(settings.shop_config)
     db = open_record(settings.helpdesk_database_url)

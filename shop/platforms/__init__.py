@@ -18,7 +18,7 @@ from typing import Callable, Dict, List, Optional
 
 from shop.config import ShopConfig
 from shop.platforms.cache import LastKnownCache
-from shop.settings import Settings
+from shop.settings import Settings, UnsafeStart
 from shop.store import (
     CouponView,
     CustomerView,
@@ -49,32 +49,47 @@ def open_store(cfg: ShopConfig, settings: Settings, *, patient: bool = False,
         from shop.repository import ShopRepository
 
         return ShopRepository.connect(settings.database_url)
+    missing = missing_settings(cfg, settings)
+    if missing:
+        raise StoreConfigError(f"store.adapter {store.adapter} needs {', '.join(missing)}")
     url = settings.shop_api_url or store.url
     wait = 30.0 if patient else store.timeout_s
-
-    def need(**values: str) -> None:
-        missing = [name for name, value in values.items() if not value]
-        if missing:
-            raise StoreConfigError(f"store.adapter {store.adapter} needs {', '.join(missing)} in the environment")
-
     if store.adapter == "shopify":
         from shop.platforms.shopify import ShopifyStore
 
-        need(SHOP_API_URL=url, SHOP_API_TOKEN=settings.shop_api_token)
         inner = ShopifyStore.connect(url, settings.shop_api_token, store.api_version, store.timeout_s, wait)
     elif store.adapter == "woocommerce":
         from shop.platforms.woocommerce import WooCommerceStore
 
-        need(SHOP_API_URL=url, SHOP_API_KEY=settings.shop_api_key, SHOP_API_SECRET=settings.shop_api_secret)
         inner = WooCommerceStore.connect(url, settings.shop_api_key, settings.shop_api_secret, store.timeout_s, wait)
     else:
         from shop.platforms.marketplace import MarketplaceStore
 
-        need(SHOP_API_URL=url, SHOP_API_TOKEN=settings.shop_api_token)
-        if not store.shop_id:
-            raise StoreConfigError("store.adapter marketplace needs store.shop_id in shop.yml")
         inner = MarketplaceStore.connect(url, store.shop_id, settings.shop_api_token, store.timeout_s, wait)
     return CachedStore(inner, store.cache_s, on_auth)
+
+
+def missing_settings(cfg: ShopConfig, settings: Settings) -> List[str]:
+    """What the adapter shop.yml names lacks: environment variables, or shop.yml keys. The action server and
+    the helpdesk refuse to start without them (a buyer should never be the first to find out)."""
+    store, url = cfg.store, settings.shop_api_url or cfg.store.url
+    needs = {
+        "kefu_sql": {},
+        "shopify": {"SHOP_API_URL (or store.url)": url, "SHOP_API_TOKEN": settings.shop_api_token},
+        "woocommerce": {"SHOP_API_URL (or store.url)": url, "SHOP_API_KEY": settings.shop_api_key,
+                        "SHOP_API_SECRET": settings.shop_api_secret},
+        "marketplace": {"SHOP_API_URL (or store.url)": url, "SHOP_API_TOKEN": settings.shop_api_token,
+                        "store.shop_id in shop.yml": store.shop_id},
+    }[store.adapter]  # fmt: skip
+    return [name for name, value in needs.items() if not value]
+
+
+def refuse_without_store_settings(cfg: ShopConfig, settings: Settings) -> None:
+    """Stop a process that would read the shop's data (the action server, the helpdesk) before it opens a port."""
+    missing = missing_settings(cfg, settings)
+    if missing:
+        raise UnsafeStart(f"shop.yml store.adapter {cfg.store.adapter} needs: {', '.join(missing)} "
+                          '(README "Connect your shop")')  # fmt: skip
 
 
 class CachedStore:

@@ -10,6 +10,7 @@ alert when Shopify refuses the token.
 from __future__ import annotations
 
 import re
+import time
 from typing import Iterator
 
 import pytest
@@ -121,10 +122,15 @@ def test_shopify_down_gives_the_last_known_status_or_an_apology(chat, tea):
     assert "SP408231190" in first, first
     shopify(tea, "/_control", {"fail_status": 503})
     try:
-        again = joined(c.say("and where is #1012 now?"))
+        again = joined(c.say("where is my order #1012"))
         assert "isn't answering" in again and "SP408231190" in again, again
         never_seen = joined(chat().say("订单#1013到哪了"))
         assert "暂时没有响应" in never_seen and "Traceback" not in never_seen, never_seen
+        shopify(tea, "/_control", {"delay_s": 6})  # slow, not down: the buyer still waits at most store.timeout_s
+        started = time.monotonic()
+        slow = joined(c.say("where is order #1012 please"))
+        assert "isn't answering" in slow and "SP408231190" in slow, slow
+        assert time.monotonic() - started < 4.5
     finally:
         shopify(tea, "/_control", {})
 

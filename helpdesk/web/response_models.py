@@ -218,6 +218,7 @@ class UnknownCustomer(Answer):
     vip: bool
     orders: List[Order] = Field(..., description="always empty")
     handoffs: List[PastHandoff]
+    store_error: Optional[str] = Field(None, description="why the shop's data could not be read (platform down)")
 
 
 class CustomerPanel(Model):

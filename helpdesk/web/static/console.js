@@ -200,7 +200,8 @@ async function openConversation(cid) {
   $("transcript").scrollTop = $("transcript").scrollHeight;
   const profile = customer.known
     ? [["name", customer.name], ["email", customer.email], ["phone", customer.phone], ["VIP", customer.vip ? "yes" : "no"]]
-    : [["buyer", "not identified"], ["VIP", customer.vip ? "yes" : "no"]];
+    : [["buyer", customer.store_error ? "shop data unavailable: " + customer.store_error : "not identified"],
+       ["VIP", customer.vip ? "yes" : "no"]];
   $("customer-profile").replaceChildren(...profile.flatMap(([k, v]) => [el("dt", "", k), el("dd", "", v)]));
   $("customer-orders").replaceChildren(...customer.orders.map((o) =>
     el("li", "", `${o.number} · ${o.status}${o.tracking_no ? " · " + o.tracking_no : ""} · $${o.total}`)));

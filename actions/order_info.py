@@ -68,8 +68,6 @@ class ActionOrderInfo(Action):
             return [SlotSet("order_number", None), SlotSet("pending_topic", name)]
 
         events: Events = []
-        if order.as_of is not None:  # the platform is down: what we knew, dated, and no promise beyond it
-            turn.say("utter_shop_last_known", as_of=turn.time(order.as_of))
         if not already_proven(order, turn):
             email, phone = turn.slot("email"), turn.slot("phone")
             if not (email or phone):
@@ -79,6 +77,8 @@ class ActionOrderInfo(Action):
                 return await self._mismatch(turn, number, name)
             events.append(SlotSet("verified_orders", [*(turn.slot("verified_orders") or []), number]))
 
+        if order.as_of is not None:  # the platform is down: what we knew, dated, and no promise beyond it
+            turn.say("utter_shop_last_known", as_of=turn.time(order.as_of))
         events += await topic.answer(turn, order)
         return events + [SlotSet("pending_topic", None)]
 

@@ -16,9 +16,9 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.mixed_tokenizer import CJK
 from components.stateless import StatelessComponent
 from shop.config import shop_identifiers
+from shop.formats import CJK
 
 HAS_CJK = re.compile(f"[{CJK}]")
 LETTERS = re.compile(r"[A-Za-z]{2,}")

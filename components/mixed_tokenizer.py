@@ -110,9 +110,9 @@ class MixedTokenizer(Tokenizer):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Learn the shop's words from the lookup tables and keep them in the model."""
-        trained = MixedTokenizer(self._config, words=lookup_words(training_data))
+        words = sorted(set(self.words) | set(lookup_words(training_data)))
         with self._storage.write_to(self._resource) as folder:
-            (folder / WORDS_FILE).write_text("\n".join(trained.words), encoding="utf-8")
+            (folder / WORDS_FILE).write_text("\n".join(words), encoding="utf-8")
         return self._resource
 
     @classmethod

@@ -1,6 +1,6 @@
 """The NLU training data of one shop: our examples filled with the shop's catalog and formats.
 
-    python -m scripts.training_data [--shop shop.yml] [--out var/nlu/shop]
+    python -m scripts.training_data [--out DIR]     # the shop of KEFU_SHOP_CONFIG; default var/nlu/<shop>
 
 The examples in data/nlu/ name no product, colour, size or order number of any shop: they hold
 placeholders, ``{product}``, ``{colour}``, ``{size}`` and ``{order_number}``, annotated where the words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -13,7 +14,7 @@ from actions.buyer_text import parse_height_cm, parse_weight_kg
 from actions.catalog import find_product
 from actions.context import Events, Turn, shop_may_be_down
 from actions.labels import join
-from shop.store import ProductView
+from shop.store import NO_COLOUR, ONE_SIZE, ProductView
 
 Chart = Dict[str, Dict[str, List[float]]]
 
@@ -134,8 +135,9 @@ def _colour(turn: Turn) -> Optional[str]:
 
 
 def _size(turn: Turn, product: ProductView) -> Optional[str]:
-    value = (turn.entity("size") or "").upper()
-    return value if value in product.size_chart else None
+    """The catalog's size the buyer named ("m" is "M", "250G" is "250g"), if the product has it."""
+    value = (turn.entity("size") or "").strip().lower()
+    return next((size for size in product.size_chart if size.lower() == value), None)
 
 
 class ActionProductInfo(Action):
@@ -182,26 +184,23 @@ class ActionProductInfo(Action):
                 colours=join([turn.colour(c) for c in product.colours], lang),
             )
             return
+        if size and not colour and list(product.stock) == [NO_COLOUR]:
+            colour = NO_COLOUR  # a product without colours: the size alone names the variant
         in_stock = {c: [s for s, n in sizes.items() if n > 0] for c, sizes in product.stock.items()}
-        size_word = "码" if lang == "zh" else ""
         if colour and size:
             units = product.stock.get(colour, {}).get(size, 0)
+            variant = _variant(turn, colour, size)
             if units > 0:
-                turn.say("utter_stock_available", product=name, colour=turn.colour(colour), size=size, units=units)
+                turn.say("utter_stock_available", product=name, variant=variant, units=units)
             else:
-                alternatives = [
-                    f"{turn.colour(c)} {s}" for c, ss in in_stock.items() for s in ss if c == colour or s == size
-                ]
-                turn.say(
-                    "utter_stock_out",
-                    product=name,
-                    colour=turn.colour(colour),
-                    size=size,
-                    alternatives=join(alternatives[:6], lang) or "-",
-                )
+                others = [_variant(turn, c, s) for c, ss in in_stock.items() for s in ss if c == colour or s == size]
+                turn.say("utter_stock_out", product=name, variant=variant, alternatives=join(others[:6], lang) or "-")
             return
         rows = [
-            f"{turn.colour(c)} ({join([s + size_word for s in ss], lang)})"
+            # a product without colours is listed by size alone
+            join([_size_label(s, lang) for s in ss], lang)
+            if c == NO_COLOUR
+            else f"{turn.colour(c)} ({join([_size_label(s, lang) for s in ss], lang)})"
             for c, ss in in_stock.items()
             if ss and (colour is None or c == colour) and (size is None or size in ss)
         ]
@@ -209,3 +208,20 @@ class ActionProductInfo(Action):
             turn.say("utter_stock_summary", product=name, summary=join(rows, lang))
         else:
             turn.say("utter_stock_none", product=name)
+
+
+# sizes a Chinese buyer says with 码 (M码, 38码), unlike 250g or 220ml
+CLOTHING_SIZE = re.compile(r"X{0,3}[SML]|\d{2}", re.IGNORECASE)
+
+
+def _size_label(size: str, lang: str) -> str:
+    return f"{size}码" if lang == "zh" and CLOTHING_SIZE.fullmatch(size) else size
+
+
+def _variant(turn: Turn, colour: str, size: str) -> str:
+    """ "黑色 M码" / "black, M"; a product's missing colour or one size is left out."""
+    words = [
+        turn.colour(colour) if colour != NO_COLOUR else "",
+        _size_label(size, turn.lang) if size != ONE_SIZE else "",
+    ]
+    return (" " if turn.lang == "zh" else ", ").join(w for w in words if w)

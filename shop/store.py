@@ -18,6 +18,8 @@ from typing import Dict, List, Optional, Protocol
 # what a product's size chart holds: size -> {"height": [min_cm, max_cm], "weight": [min_kg, max_kg]}
 # (or {"foot_cm": [min, max]} for shoes, or {} when the size has no measurements), ordered small to large
 SizeChart = Dict[str, Dict[str, List[float]]]
+# a product without colours keeps its stock under this colour key; one without sizes has the one size "F"
+NO_COLOUR, ONE_SIZE = "default", "F"
 
 
 class StoreUnavailable(Exception):

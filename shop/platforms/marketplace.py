@@ -55,6 +55,8 @@ from urllib.parse import quote
 
 from shop.platforms.http import PlatformHttp, malformed_is_unavailable
 from shop.store import (
+    NO_COLOUR,
+    ONE_SIZE,
     CouponView,
     CustomerView,
     ItemView,
@@ -106,7 +108,6 @@ FAILURE_REASONS = {
 }
 COUPON_KINDS = {"fix_amount": ("amount", "discount_amount"), "percentage": ("percent", "percentage")}
 CHART_KEYS = {"height_cm": "height", "weight_kg": "weight", "foot_cm": "foot_cm"}
-NO_COLOUR, ONE_SIZE = "default", "F"
 MAX_PAGE_SIZE = 100  # the platform's limit per page
 _ORDER_SN = re.compile(r"^[0-9A-Za-z]{6,32}$")
 _SIZE = re.compile(r"^(X{0,3}S|M|X{0,3}L|F|ONE SIZE|\d{1,3}(\.\d)?)$", re.IGNORECASE)

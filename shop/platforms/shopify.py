@@ -57,6 +57,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from shop.platforms.http import PlatformHttp, malformed_is_unavailable
 from shop.store import (
+    NO_COLOUR,
+    ONE_SIZE,
     CouponView,
     CustomerView,
     ItemView,
@@ -72,7 +74,6 @@ METAFIELD_NAMESPACE = "kefu"
 NO_END = datetime(9999, 12, 31)  # a price rule without ends_at never expires
 COLOUR_OPTIONS = {"color", "colour", "颜色"}
 SIZE_OPTIONS = {"size", "尺码", "尺寸", "规格"}
-NO_COLOUR, ONE_SIZE = "default", "F"
 DEAD_FULFILLMENTS = {"cancelled", "error", "failure"}
 PAYMENT_KINDS = {"sale", "authorization", "capture"}
 

@@ -66,6 +66,8 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Set, Tuple
 
 from shop.platforms.http import PlatformHttp
 from shop.store import (
+    NO_COLOUR,
+    ONE_SIZE,
     CouponView,
     CustomerView,
     ItemView,
@@ -83,7 +85,6 @@ PER_PAGE = 100  # WooCommerce's maximum page size
 RETURN_META = "_kefu_return"
 TRACKING_META = "_wc_shipment_tracking_items"
 NO_EXPIRY = datetime(9999, 12, 31)  # a coupon without date_expires never expires
-ONE_SIZE, NO_COLOUR = "F", "default"
 UNTRACKED_IN_STOCK = 1  # stock WooCommerce doesn't count but says is there: "at least one"
 
 UNPAID = {"pending", "on-hold", "failed", "checkout-draft"}

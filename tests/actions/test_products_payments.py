@@ -55,6 +55,11 @@ async def test_stock_from_inventory(action_env):
     t = tracker(f"t-shirt {colour} {size} in stock?", "product_stock", [ent("colour", colour), ent("size", size)])
     msgs, _ = await run(ActionProductInfo(), t)
     assert responses(msgs) == ["utter_stock_available"] and msgs[0]["units"] == shirt.stock[colour][size]
+    assert msgs[0]["variant"] == f"{colour}, {size}"
+    t = tracker(f"T恤 {colour} {size} 有货吗", "product_stock", [ent("colour", colour), ent("size", size)],
+                slots={"language": "zh"})  # fmt: skip
+    msgs, _ = await run(ActionProductInfo(), t)
+    assert msgs[0]["variant"].endswith(f" {size}码") and "色" in msgs[0]["variant"]
 
 
 async def test_coupons_valid_today_only(action_env):

@@ -96,6 +96,8 @@ def test_product_questions_use_the_catalog(chat):
     assert "紫泥" in colours and "朱泥" in colours, colours
     stock = joined(chat().say("is the jasmine pearls in stock?"))
     assert "Jasmine Pearls" in stock and re.search(r"50g|100g", stock), stock
+    oolong = joined(chat().say("铁观音250g还有货吗"))  # a product without colours, by size alone; no 码 for grams
+    assert "铁观音" in oolong and "default" not in oolong and "码" not in oolong, oolong
 
 
 def test_coupons_come_from_shopify(chat):

@@ -61,6 +61,8 @@ from urllib.parse import urlencode
 from sanic import Sanic, response
 from sanic.request import Request
 
+from fake_platforms.controls import add_controls
+
 MAX_LIMIT, DEFAULT_LIMIT, BUCKET = 250, 50, 40
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 THROTTLED = {
@@ -434,24 +436,7 @@ def create_app(shop: FakeShopify, name: str = "fake_shopify") -> Sanic:
     async def api(request: Request, version: str, rest: str) -> response.HTTPResponse:
         return await shop.handle(request, version, rest)
 
-    @app.get("/_stats")
-    async def stats(_: Request) -> response.HTTPResponse:
-        return response.json(dict(shop.stats))
-
-    @app.post("/_control")
-    async def control(request: Request) -> response.HTTPResponse:
-        shop.control = dict(request.json or {})
-        return response.json({"control": shop.control})
-
-    @app.post("/_reset")
-    async def reset(_: Request) -> response.HTTPResponse:
-        shop.reset()
-        return response.json({"ok": True})
-
-    @app.get("/health")
-    async def health(_: Request) -> response.HTTPResponse:
-        return response.json({"ok": True})
-
+    add_controls(app, shop)
     return app
 
 

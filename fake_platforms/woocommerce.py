@@ -63,6 +63,8 @@ from urllib.parse import urlencode
 from sanic import Sanic, response
 from sanic.request import Request
 
+from fake_platforms.controls import add_controls
+
 API = "/wp-json/wc/v3"
 ORDER_STATUSES = ("pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash",
                   "checkout-draft")  # fmt: skip
@@ -439,24 +441,7 @@ def create_app(shop: WooShop, name: str = "fake_woocommerce") -> Sanic:
         c = shop.coupons.get(coupon_id)
         return shop.answer(request, public(c)) if c else missing("shop_coupon")
 
-    @app.get("/_stats")
-    async def stats(_: Request) -> response.HTTPResponse:
-        return response.json(dict(shop.stats))
-
-    @app.post("/_control")
-    async def control(request: Request) -> response.HTTPResponse:
-        shop.control = dict(request.json or {})
-        return response.json({"control": shop.control})
-
-    @app.post("/_reset")
-    async def reset(_: Request) -> response.HTTPResponse:
-        shop.reset()
-        return response.json({"ok": True})
-
-    @app.get("/health")
-    async def health(_: Request) -> response.HTTPResponse:
-        return response.json({"ok": True})
-
+    add_controls(app, shop)
     return app
 
 

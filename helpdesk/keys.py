@@ -19,6 +19,9 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
 {kefu}:alerts             hash    operator alerts by name: JSON {text, since, last} (helpdesk/alerts.py)
+{kefu}:session:{id}       hash    the buyer's current conversation (one Rasa session): the id of its record,
+                                  and what is known of it (category, customer, order_number); expires with
+                                  the session (domain session_expiration_time)
 {kefu}:lock:{name}        string  short leases (the event copier, the rebuild, a resume)
 {kefu}:login:{token}      hash    a console login (agent, role, csrf); expires after 8 h idle
 {kefu}:login_tries:{ip}   string  login attempts from one address in the current minute
@@ -60,6 +63,10 @@ def agent(agent_id: str) -> str:
 
 def chats(agent_id: str) -> str:
     return f"{PREFIX}:agent:{agent_id}:chats"
+
+
+def session(conversation_id: str) -> str:
+    return f"{PREFIX}:session:{conversation_id}"
 
 
 def lock(name: str) -> str:
@@ -126,5 +133,6 @@ def lua_names() -> str:
         _lua_prefix_function("conv_key", conversation),
         _lua_prefix_function("agent_key", agent),
         _lua_prefix_function("chats_key", chats),
+        _lua_prefix_function("session_key", session),
     ]
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from helpdesk import keys
 from helpdesk.agents import Agents
@@ -48,6 +48,14 @@ class HandoffQueue:
             "enqueue", cid, repr(queue_score(int(record["priority"]), created)), *flat
         )
         return Placement(bool(queued), state, agent or "", int(position))
+
+    def conversation_seen(self, conversation_id: str, session_s: int, known: Dict[str, str]) -> Tuple[str, bool]:
+        """The buyer is active: the first call of a session records a conversation (for the reports), later
+        ones what it learned since (known: channel, language, category, customer, order_number; "" unknown).
+        Returns the conversation record's id and whether this call started it."""
+        fields = [known.get(name, "") or "" for name in ("channel", "language", "category", "customer", "order_number")]
+        rec, started = self.scripts.run("conversation", conversation_id, int(session_s), *fields)
+        return rec, bool(started)
 
     def buyer_message(self, conversation_id: str) -> str:
         """The buyer wrote during a handoff; returns the handoff state ("" if none)."""

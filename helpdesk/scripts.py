@@ -19,7 +19,7 @@ from helpdesk import keys
 from shop.config import ShopConfig
 
 LUA = Path(__file__).with_name("lua")
-NAMES = ("enqueue", "claim", "reply", "buyer_message", "transfer", "resolve", "presence", "timer", "rate",
+NAMES = ("conversation", "enqueue", "claim", "reply", "buyer_message", "transfer", "resolve", "presence", "timer", "rate",
          "register", "dispatch", "audit")  # fmt: skip
 
 # The order of service. Priority dominates the score; within a priority, earlier requests score lower;

@@ -246,6 +246,56 @@ class QuickReply(_Strict):
     zh: str
 
 
+class Reports(_Strict):
+    """The supervisors' figures (helpdesk/reports/)."""
+
+    conversion_hours: confloat(gt=0, le=720) = 24  # an order by the same buyer this soon after the chat converts
+    fast_reply_s: List[conint(ge=1)] = [30, 180]  # the reply rates: first human answer within each (Pinduoduo)
+
+
+class AlertWebhook(_Strict):
+    url: str = ""  # where each alert is POSTed, signed with ALERT_WEBHOOK_SECRET; "" sends none
+    timeout_s: confloat(gt=0, le=30) = 3.0
+
+
+class AlertRules(_Strict):
+    """Each rule fires once when its figure breaches and clears when it recovers (the sweeper evaluates them)."""
+
+    frt_over_min: confloat(gt=0) = 15  # a chat unanswered this long, or the last hour's average first response
+    csat_under: confloat(ge=1, le=5) = 3.5  # the average of the last csat_last ratings
+    csat_last: conint(ge=1) = 20
+    queue_over: conint(ge=0) = 5  # this many chats waiting while no agent is online
+    agent_reminders_over: conint(ge=0) = 2  # an agent's chats that were reminded and are still unanswered
+
+
+class Alerts(_Strict):
+    rules: AlertRules = AlertRules()
+    webhook: AlertWebhook = AlertWebhook()
+
+
+class QualityRule(_Strict):
+    action: Literal["block", "warn", "off"] = "warn"
+
+
+class Quality(_Strict):
+    """The check of every agent reply before it goes out (helpdesk/quality.py), against this file's policy."""
+
+    # rule name -> block | warn | off: banned_words, return_window, refund_days, return_shipping, coupon,
+    # amount_over_total, off_platform
+    rules: Dict[str, Literal["block", "warn", "off"]] = {}
+    banned_words: List[constr(strip_whitespace=True, min_length=1, max_length=40)] = []
+    off_platform_words: List[constr(strip_whitespace=True, min_length=1, max_length=40)] = []
+    off_platform_channels: List[str] = []  # channels whose rules forbid moving the buyer elsewhere; [] = all
+
+
+class Staffing(_Strict):
+    """The staffing forecast (Erlang C): agents per hour of the week to answer this share this fast."""
+
+    target_share: confloat(gt=0, lt=1) = 0.8
+    target_s: conint(ge=1) = 30
+    weeks: conint(ge=1, le=52) = 4  # of history the arrival rates are averaged over
+
+
 class ShopConfig(_Strict):
     shop: Shop
     returns: Returns
@@ -263,6 +313,10 @@ class ShopConfig(_Strict):
     formats: Formats = Formats()
     colours: Dict[str, Colour] = {}  # catalog colour key (lower case) -> its words
     categories: Dict[str, Text] = {}  # catalog category key -> its name in both languages
+    reports: Reports = Reports()
+    alerts: Alerts = Alerts()
+    quality: Quality = Quality()
+    staffing: Staffing = Staffing()
 
     def colour_name(self, key: str, lang: str) -> str:
         """The buyer-facing word for a catalog colour key; the key itself when shop.yml has none."""

@@ -51,6 +51,7 @@ class Settings:
     rasa_url: str  # Rasa's HTTP API, which the helpdesk uses to resume the bot and post agent replies
     rasa_token: str
     channel_secret: str  # signs channel-verified buyer ids (shop/trust.py); "" = no channel can vouch
+    alert_webhook_secret: str  # signs the alerts POSTed to shop.yml alerts.webhook.url (helpdesk/alerts.py)
     sweep_interval_s: float  # how often each helpdesk process sweeps timers, presence, the record
     # the shop platform of shop.yml store.adapter (shop/platforms/): its address, and its secrets
     shop_api_url: str  # "" means: shop.yml store.url
@@ -78,6 +79,7 @@ class Settings:
             rasa_url=env.get("RASA_URL", "http://127.0.0.1:5005"),
             rasa_token=env.get("RASA_TOKEN", ""),
             channel_secret=env.get("KEFU_CHANNEL_SECRET", ""),
+            alert_webhook_secret=env.get("ALERT_WEBHOOK_SECRET", ""),
             sweep_interval_s=float(env.get("KEFU_SWEEP_INTERVAL_S") or 0.5),
             shop_api_url=env.get("SHOP_API_URL", ""),
             shop_api_token=env.get("SHOP_API_TOKEN", ""),

@@ -11,6 +11,7 @@ if blank(c[3]) then
 elseif not blank(c[4]) then
   emit('replied', cid, aid) -- once per answered wait, so a rebuild knows the buyer is not owed an answer
 end
+emit('message', cid, aid) -- every message, for the messages-per-agent figures
 redis.call('HSET', conv, 'unreplied_since', '', 'reminded_at', '')
 disarm(cid)
 return {'ok'}

@@ -9,7 +9,7 @@ from typing import Dict, Iterable, List, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.record.models import Handoff, HandoffEvent
+from helpdesk.record.models import Conversation, Handoff, HandoffEvent
 
 # events that give the chat to an agent (the "agent" field names them)
 TAKEN = {"assigned", "claimed", "reassigned"}
@@ -56,6 +56,47 @@ def _apply(h: Handoff, kind: str, agent: str, at: float, detail: Dict) -> None:
         h.rating = int(detail["rating"])
 
 
+CONVERSATION_FIELDS = ("channel", "language", "category", "customer", "order_number")
+
+
+def _wait(h: Handoff, kind: str, at: float) -> float | None:
+    """How long the agent took: a first reply since they got the chat, a later one since the buyer wrote."""
+    since = (h.assigned_at or h.created_at) if kind == "first_reply" else h.unreplied_since
+    return None if since is None else max(0.0, at - since)
+
+
+def _conversation_started(session: Session, rec_id: str, cid: str, at: float, detail: Dict) -> None:
+    fields = {name: str(detail.get(name) or "") for name in CONVERSATION_FIELDS}
+    session.add(Conversation(id=rec_id, conversation_id=cid, started_at=at, **{**fields,
+                             "order_number": fields["order_number"] or None}))  # fmt: skip
+
+
+def _conversation_learned(session: Session, detail: Dict) -> None:
+    row = session.get(Conversation, str(detail.get("id") or ""))
+    for name in CONVERSATION_FIELDS:
+        if row is not None and detail.get(name):
+            setattr(row, name, str(detail[name]))
+
+
+def _link_handoff(session: Session, h: Handoff) -> None:
+    """The handoff belongs to the buyer's latest conversation; one queued from outside the bot (POST /handoffs)
+    starts its own, so that every handoff counts in the reports' conversations."""
+    row = session.scalars(
+        select(Conversation)
+        .where(Conversation.conversation_id == h.conversation_id, Conversation.started_at <= h.created_at)
+        .order_by(Conversation.started_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        row = Conversation(id=h.id, conversation_id=h.conversation_id, started_at=h.created_at, channel=h.channel,
+                           language=h.language, category=h.category, customer=h.customer)  # fmt: skip
+        session.add(row)
+    if row.handoff_id is None:
+        row.handoff_id = h.id
+        row.category = row.category or h.category
+        row.customer = row.customer or h.customer
+
+
 def record_events(session: Session, entries: Iterable[Tuple[str, Dict[str, str]]]) -> int:
     """Write stream entries (id, fields) once each, in order; returns how many were new."""
     entries = list(entries)
@@ -70,14 +111,23 @@ def record_events(session: Session, entries: Iterable[Tuple[str, Dict[str, str]]
         hid = stream_id if kind == "queued" else (f.get("handoff_id") or None)
         cid = f.get("conversation_id", "")
         text = json.dumps(detail, ensure_ascii=False)
-        session.add(HandoffEvent(stream_id=stream_id, handoff_id=hid, conversation_id=cid, kind=kind, agent=agent,
-                                 at=at, detail=text))  # fmt: skip
-        if kind == "queued":
-            session.add(_handoff_from_record(stream_id, detail))
+        event = HandoffEvent(stream_id=stream_id, handoff_id=hid, conversation_id=cid, kind=kind, agent=agent, at=at,
+                             detail=text)  # fmt: skip
+        session.add(event)
+        if kind == "conversation":
+            _conversation_started(session, stream_id, cid, at, detail)
+        elif kind == "conversation_update":
+            _conversation_learned(session, detail)
+        elif kind == "queued":
+            handoff = _handoff_from_record(stream_id, detail)
+            session.add(handoff)
             session.flush()
+            _link_handoff(session, handoff)
         elif hid:
             handoff = session.get(Handoff, hid)
             if handoff is not None:
+                if kind in ("first_reply", "replied"):
+                    event.wait_s = _wait(handoff, kind, at)
                 _apply(handoff, kind, agent, at, detail)
         new += 1
     return new

@@ -2,13 +2,14 @@
 
 handoff_events holds every event the Lua scripts emitted, in stream order; handoffs holds one row
 per handoff with its timestamps and its live fields as of the last event, which is what metrics read
-and what rebuild.py restores Redis from. Times are Unix seconds (UTC). The agents' console logins,
-notes and personal quick replies live beside them.
+and what rebuild.py restores Redis from; conversations holds one row per buyer session, handed off or
+not (the reports' denominator). Times are Unix seconds (UTC). The agents' console logins, notes,
+personal quick replies and the quality check's findings live beside them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Integer, String, Text
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Text, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 
@@ -33,7 +34,7 @@ class Handoff(Base):
     reason = Column(String(formats.MAX_LABEL), nullable=False, default="")
     order_number = Column(String(formats.MAX_LABEL))
     summary = Column(Text, nullable=False, default="")
-    created_at = Column(Float, nullable=False)
+    created_at = Column(Float, index=True, nullable=False)
     # live fields, as of the last event
     state = Column(String(16), index=True, nullable=False)  # waiting | assigned | resolved
     agent = Column(String(40))
@@ -65,6 +66,41 @@ class HandoffEvent(Base):
     agent = Column(String(40), nullable=False, default="")
     at = Column(Float, nullable=False)
     detail = Column(Text, nullable=False, default="{}")
+    # first_reply: since the agent got the chat; replied: since the buyer's unanswered message (s)
+    wait_s = Column(Float)
+
+    __table_args__ = (Index("ix_handoff_events_kind_at", "kind", "at"),)
+
+
+class Conversation(Base):
+    """One buyer session (a Rasa session: it ends after the domain's session_expiration_time of silence),
+    recorded from the helpdesk event broker whether or not it reached a person."""
+
+    __tablename__ = "conversations"
+
+    id = Column(String(40), primary_key=True)  # the stream id of its "conversation" event
+    conversation_id = Column(String(255), index=True, nullable=False)  # Rasa's sender id
+    started_at = Column(Float, index=True, nullable=False)
+    channel = Column(String(formats.MAX_LABEL), nullable=False, default="")
+    language = Column(String(8), nullable=False, default="")
+    category = Column(String(formats.MAX_LABEL), nullable=False, default="")  # the first one asked about
+    customer = Column(String(formats.MAX_CUSTOMER_ID), nullable=False, default="")  # channel-verified buyer
+    order_number = Column(String(formats.MAX_LABEL))  # the first order the buyer proved
+    handoff_id = Column(String(40))  # the session's first handoff; None: the bot closed it alone
+
+
+class QaFinding(Base):
+    """What the quality check found in an agent's reply (helpdesk/quality.py): one row per rule broken."""
+
+    __tablename__ = "qa_findings"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(Float, index=True, nullable=False)
+    agent = Column(String(40), nullable=False)
+    conversation_id = Column(String(255), nullable=False)
+    rule = Column(String(40), nullable=False)
+    action = Column(String(8), nullable=False)  # block | warn
+    excerpt = Column(Text, nullable=False, default="")  # the words that broke it
 
 
 class AgentAccount(Base):
@@ -100,8 +136,19 @@ class PersonalQuickReply(Base):
     zh = Column(Text, nullable=False, default="")
 
 
+# columns added to a table after its first release: a record made by an earlier kefu gets them at start
+ADDED_COLUMNS = {"handoff_events": {"wait_s": "FLOAT"}}
+
+
 def create_tables(engine: Engine) -> None:
     Base.metadata.create_all(engine)
+    inspector = inspect(engine)
+    for table, columns in ADDED_COLUMNS.items():
+        have = {c["name"] for c in inspector.get_columns(table)}
+        with engine.begin() as conn:
+            for name, kind in columns.items():
+                if name not in have:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
 
 
 def open_record(url: str) -> sessionmaker:

@@ -32,10 +32,10 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "fake_marketplace": {"shop", "connectors", "fake_platforms"},
     "fake_platforms": {"shop"},  # stand-ins for Shopify, WooCommerce and the marketplace's order API
     # entry points: anything but the actions, which only Rasa's action server loads
-    "scripts": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors", "components", "carrier",
-                "fake_marketplace", "fake_platforms"},
-    "benchmarks": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors", "components", "carrier",
-                   "fake_marketplace", "fake_platforms", "scripts"},
+    "scripts": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors", "components",
+                "carrier", "fake_marketplace", "fake_platforms"},
+    "benchmarks": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors",
+                   "components", "carrier", "fake_marketplace", "fake_platforms", "scripts"},
 }  # fmt: skip
 
 

@@ -51,9 +51,7 @@ def session_seconds(domain_file=ROOT / "domain" / "core.yml") -> int:
 
 
 class HelpdeskEventBroker(EventBroker):
-    def __init__(
-        self, queue: HandoffQueue, forward_to: Optional[EventBroker] = None, channel_secret: str = ""
-    ) -> None:
+    def __init__(self, queue: HandoffQueue, forward_to: Optional[EventBroker] = None, channel_secret: str = "") -> None:
         self.queue = queue
         self.forward_to = forward_to
         self.channel_secret = channel_secret

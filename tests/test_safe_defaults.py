@@ -57,7 +57,8 @@ def test_production_processes_refuse_to_start_without_secrets(command):
 
 
 @pytest.mark.parametrize(
-    "command", [["scripts.rasa_cli", "run", "actions", "--port", "1"], ["helpdesk.web", "serve", "--port", "1"]],
+    "command",
+    [["scripts.rasa_cli", "run", "actions", "--port", "1"], ["helpdesk.web", "serve", "--port", "1"]],
     ids=["actions", "helpdesk"],
 )
 def test_a_shop_on_a_platform_needs_its_secrets_before_any_port_opens(command):

@@ -23,7 +23,7 @@ SECOND_MODEL := models/kefu-teahouse.tar.gz
 TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*.py components/*.txt) \
 	scripts/training_data.py shop/parsing.py shop/formats.py
 
-.PHONY: help demo prod test test-fast install install-test browser proxy train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms soak lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms bench-reports seed-history soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ connect: install  ## check the shop platform's credentials; print counts and a s
 seed: install  ## (re)create the demo shop database
 	$(PY) -m scripts.seed_shop --reset
 
+seed-history: install  ## (re)seed the demo's 4 weeks of past chats ending now (make demo seeds them once by itself)
+	$(PY) -m scripts.seed_history --reset
+
 validate: install  ## rasa data validate (the shop's rendered data) + the shop config check
 	$(PY) -m scripts.training_data >/dev/null
 	$(RASA) data validate --domain domain --data var/nlu/$(or $(SHOP),shop) data/rules
@@ -124,6 +127,9 @@ bench-long: install $(MODEL)  ## benchmarks/long_messages.py: a 10,000-character
 
 bench-platforms: install  ## benchmarks/platforms.py: an order lookup and a catalog read on (fake) Shopify vs kefu's SQL
 	$(PY) -m benchmarks.platforms
+
+bench-reports: install  ## benchmarks/reports.py: each report over 1M handoffs, 5M messages in PostgreSQL, vs a full scan
+	$(PY) -m benchmarks.reports
 
 soak: install proxy $(MODEL)  ## benchmarks/soak.py: 10,000 messages over 3 Rasa processes: 0 lost, 0 duplicate, RSS flat
 	$(PY) -m benchmarks.soak

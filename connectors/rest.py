@@ -24,6 +24,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
+from connectors.metrics import refused, timed
 from shop import trust
 from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES, MAX_BUYER_TEXT, MESSAGE_ID
 
@@ -33,32 +34,46 @@ SENDER_RE = re.compile(r"^[\w.@\-]{1,128}$")
 MESSAGE_ID_RE = re.compile(MESSAGE_ID)
 
 
+# why a request is refused: the code (a label of kefu_channel_refusals_total) -> what the caller is told
+REFUSALS = {
+    "too_large": "body too large",
+    "bad_json": "body is not valid JSON",
+    "not_object": "body must be a JSON object",
+    "bad_sender": "sender must be 1-128 letters, digits or . @ _ -",
+    "bad_message": "message must be a string",
+    "empty": "message is empty",
+    "too_long": f"message is longer than {MAX_BUYER_TEXT} characters",
+    "bad_metadata": "metadata must be a JSON object",
+    "bad_message_id": "message_id must be 1-64 letters, digits, _ or -",
+}
+
+
 def check_body(request: Request) -> Optional[str]:
-    """The reason the request is refused, or None if it is fine."""
+    """The code of the reason the request is refused (REFUSALS), or None if it is fine."""
     if len(request.body or b"") > MAX_BODY_BYTES:
-        return "body too large"
+        return "too_large"
     try:
         body = request.json
     except Exception:  # sanic raises InvalidUsage on undecodable JSON
-        return "body is not valid JSON"
+        return "bad_json"
     if not isinstance(body, dict):
-        return "body must be a JSON object"
+        return "not_object"
     sender = body.get("sender", "default")
     if not isinstance(sender, str) or not SENDER_RE.match(sender):
-        return "sender must be 1-128 letters, digits or . @ _ -"
+        return "bad_sender"
     message = body.get("message")
     if not isinstance(message, str):
-        return "message must be a string"
+        return "bad_message"
     if not message.strip():
-        return "message is empty"
+        return "empty"
     if len(message) > MAX_BUYER_TEXT:
-        return f"message is longer than {MAX_BUYER_TEXT} characters"
+        return "too_long"
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
-        return "metadata must be a JSON object"
+        return "bad_metadata"
     message_id = body.get("message_id")
     if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id)):
-        return "message_id must be 1-64 letters, digits, _ or -"
+        return "bad_message_id"
     return None
 
 
@@ -97,22 +112,25 @@ class KefuRestInput(RestInput):
             log.error("REST deliveries unavailable, handling %s: %s", delivery, exc)
             return None
         if found.busy:
+            refused(self.name(), "busy")
             return response.json({"error": "this message is still being answered; send it again later"}, 409)
         if found.handle:
             request.ctx.delivery = delivery
             return None
+        refused(self.name(), "duplicate")  # answered before: the same answer again, no second turn
         return response.json([as_rest_message(sender, e) for e in found.answers])
 
     def blueprint(self, on_new_message) -> Blueprint:
-        bp = super().blueprint(on_new_message)
+        bp = super().blueprint(timed(self.name(), on_new_message))
 
         @bp.middleware("request")
         async def refuse_bad_input(request: Request) -> Any:
             if request.method == "POST" and request.path.endswith("/webhook"):
                 reason = check_body(request)
                 if reason:
-                    status = 413 if reason == "body too large" else 400
-                    return response.json({"error": reason}, status=status)
+                    refused(self.name(), reason)
+                    status = 413 if reason == "too_large" else 400
+                    return response.json({"error": REFUSALS[reason]}, status=status)
                 if request.json.get("message_id") is not None:
                     return await self.once(request)
             return None

@@ -38,6 +38,7 @@ from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
+from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
 from shop.config import load_shop_config
@@ -121,6 +122,7 @@ class WebChatInput(InputChannel):
         manager = AsyncRedisManager(redis_url, channel=keys.WEBCHAT_SOCKETIO) if redis_url else None
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=manager)
         self.sio = sio
+        on_new_message = timed(self.name(), on_new_message)
         bp = SocketBlueprint(sio, "/webhooks/webchat/socket.io", "webchat_webhook", __name__)
 
         @bp.listener("before_server_start")
@@ -137,6 +139,7 @@ class WebChatInput(InputChannel):
         async def history(request: Request) -> response.HTTPResponse:
             session_id = request.args.get("session_id", "")
             if not SESSION_RE.match(session_id):
+                refused(self.name(), "bad_session")
                 return response.json({"error": "bad session_id"}, status=400)
             # every session's turns: a buyer who comes back the next day still sees yesterday's chat
             tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
@@ -161,19 +164,24 @@ class WebChatInput(InputChannel):
             await sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
 
+        def refuse(reason: str, error: str) -> Dict[str, Any]:
+            refused(self.name(), reason)
+            return {"ok": False, "error": error}
+
         @sio.on("user_uttered")
         async def user_uttered(sid: Text, data: Any) -> Dict[str, Any]:
             if not isinstance(data, dict):
-                return {"ok": False, "error": "the message must be an object"}
+                return refuse("not_object", "the message must be an object")
             session_id, text, message_id = data.get("session_id"), data.get("message"), data.get("message_id")
             if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
-                return {"ok": False, "error": "ask for a session first"}
+                return refuse("bad_session", "ask for a session first")
             if not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id):
-                return {"ok": False, "error": "message_id is missing"}
+                return refuse("bad_message_id", "message_id is missing")
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
-                return {"ok": False, "error": f"the message must have 1 to {MAX_BUYER_TEXT} characters"}
+                return refuse("bad_text", f"the message must have 1 to {MAX_BUYER_TEXT} characters")
             delivery = await self.first_time(session_id, message_id)
             if delivery is None:
+                refused(self.name(), "duplicate")  # answered before (a resend), or being answered now
                 return {"ok": True, "duplicate": True}
             text = CONTROL_CHARS.sub("", text).strip()
             message = UserMessage(text, WebChatOutput(sio), session_id, input_channel=self.name(),

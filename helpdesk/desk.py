@@ -42,7 +42,8 @@ class Desk:
     @classmethod
     def from_scripts(cls, scripts: LuaScripts) -> "Desk":
         agents = Agents(scripts)
-        return cls(scripts, HandoffQueue(scripts, agents), agents, Timers(scripts), OperatorAlerts(scripts.redis))
+        alerts = OperatorAlerts(scripts.redis, scripts.clock, scripts)
+        return cls(scripts, HandoffQueue(scripts, agents), agents, Timers(scripts), alerts)
 
     @property
     def redis(self) -> redis.Redis:

@@ -19,6 +19,11 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:handle_times       list    the last 50 handling times (s), for the wait estimate
 {kefu}:epoch              string  set when the state was built; missing means Redis lost its data
 {kefu}:alerts             hash    operator alerts by name: JSON {text, since, last} (helpdesk/alerts.py)
+{kefu}:alerts:record      hash    the alert rules' last figures from the SQL record, and when they were read
+{kefu}:alerts:out         list    the alert webhook's outbox: delivery ids, oldest first (helpdesk/alert_webhook.py)
+{kefu}:alerts:out:msg     hash    delivery id -> JSON {alert, state, text, value, threshold, since, at, attempts, due}
+{kefu}:alerts:out:seq     string  the counter behind the delivery ids
+{kefu}:alerts:out:failed  list    deliveries dropped after the last try (newest first, 50)
 {kefu}:session:{id}       hash    the buyer's current conversation (one Rasa session): the id of its record,
                                   and what is known of it (category, customer, order_number); expires with
                                   the session (domain session_expiration_time)
@@ -34,6 +39,10 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
 {kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
 {kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
+{kefu}:outbox_failed                 hash    per channel with an outbox: messages it finally failed to deliver
+                                             (a counter for /metrics; the field exists from the first message)
+{kefu}:event_counts                  hash    event kind -> transitions so far, for /metrics (helpdesk/lua/common.lua
+                                             emit; a transfer to a group counts as transferred_to_group)
 """
 
 from __future__ import annotations
@@ -50,6 +59,11 @@ RESUME = f"{PREFIX}:resume"
 HANDLE_TIMES = f"{PREFIX}:handle_times"
 EPOCH = f"{PREFIX}:epoch"
 ALERTS = f"{PREFIX}:alerts"
+ALERT_FIGURES = f"{PREFIX}:alerts:record"
+ALERT_OUTBOX = f"{PREFIX}:alerts:out"
+ALERT_DELIVERIES = f"{PREFIX}:alerts:out:msg"
+ALERT_OUTBOX_SEQ = f"{PREFIX}:alerts:out:seq"
+ALERT_FAILED = f"{PREFIX}:alerts:out:failed"
 
 
 # -- the live handoff state -----------------------------------------------------------------------
@@ -113,6 +127,10 @@ def outbox_due(channel: str) -> str:
     return f"{PREFIX}:{channel}:out:due"
 
 
+OUTBOX_FAILED = f"{PREFIX}:outbox_failed"  # channel -> messages finally not delivered (helpdesk/metrics.py reads it)
+EVENT_COUNTS = f"{PREFIX}:event_counts"  # event kind -> how many the scripts emitted (helpdesk/metrics.py reads it)
+
+
 # -- for the Lua scripts --------------------------------------------------------------------------
 def _lua_prefix_function(name: str, template) -> str:
     """A Lua function that builds the key template(ID) by concatenation: the text around the id comes from here."""
@@ -126,7 +144,9 @@ def lua_names() -> str:
     constants = {
         "WAITING": WAITING, "ROTATION": ROTATION, "ROTATION_SEQ": ROTATION_SEQ, "PRESENCE": PRESENCE,
         "TIMERS": TIMERS, "EVENTS": EVENTS, "LIVE": LIVE, "RESUME": RESUME, "HANDLE_TIMES": HANDLE_TIMES,
-        "CONV_PATTERN": conversation("*"),
+        "EVENT_COUNTS": EVENT_COUNTS,
+        "CONV_PATTERN": conversation("*"), "ALERTS": ALERTS, "ALERT_OUTBOX": ALERT_OUTBOX,
+        "ALERT_DELIVERIES": ALERT_DELIVERIES, "ALERT_OUTBOX_SEQ": ALERT_OUTBOX_SEQ,
     }  # fmt: skip
     lines = [f"local {name} = '{value}'" for name, value in constants.items()]
     lines += [

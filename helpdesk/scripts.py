@@ -20,7 +20,7 @@ from shop.config import ShopConfig
 
 LUA = Path(__file__).with_name("lua")
 NAMES = ("conversation", "enqueue", "claim", "reply", "buyer_message", "transfer", "resolve", "presence", "timer",
-         "rate", "register", "dispatch", "audit")  # fmt: skip
+         "rate", "register", "dispatch", "audit", "alert", "alert_figures")  # fmt: skip
 
 # The order of service. Priority dominates the score; within a priority, earlier requests score lower;
 # a chat sent back to the queue (its agent left, or it moved to a group) goes ahead of every new one.

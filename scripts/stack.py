@@ -107,6 +107,8 @@ class Stack:
     memory_tracker: bool = False  # Rasa's in-memory tracker store instead of SQL (benchmarks/scale.py's baseline)
     production: bool = False  # KEFU_ENV=production: endpoints.prod.yml, and every secret must be set
     keep_online: str = "amy,ben,chen"  # demo agents the helpdesk keeps online ("" for none)
+    # make demo: weeks of past chats seeded into the record, once (scripts/seed_history.py); 0 none (tests, prod)
+    history_weeks: int = 0
     agent_password: str = "kefu-demo"  # every demo agent's console password
     database_url: Optional[str] = None
     tracker_database_url: Optional[str] = None  # None: a SQLite file in var_dir, kept across restarts
@@ -235,6 +237,8 @@ class Stack:
         py = str(BIN / "python")
         self._run([py, "-m", "shop.config"])
         self._run([py, "-m", "scripts.seed_shop", "--url", self.env()["DATABASE_URL"]])
+        if self.history_weeks and not self.production:  # made-up chats: never in production (it refuses, too)
+            self._run([py, "-m", "scripts.seed_history", "--weeks", str(self.history_weeks)])
         self._run([py, "-m", "helpdesk.web", "demo-passwords", "--password-stdin"], self.agent_password + "\n")
         if self.redis_url is None:
             self._spawn(
@@ -441,7 +445,7 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=None, help="Rasa, action and helpdesk processes (prod: 3)")
     args = ap.parse_args()
     replicas = args.replicas or (3 if args.prod else 1)
-    stack = (prod_stack(replicas) if args.prod else Stack(replicas=replicas)).start()
+    stack = (prod_stack(replicas) if args.prod else Stack(replicas=replicas, history_weeks=4)).start()
     print(
         f"""
 kefu is running. Open a buyer's page and the console in two browser windows and play both sides of a handoff:

@@ -7,10 +7,11 @@ A mistake in the file stops start-up with the dotted path of the bad key, e.g.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Literal
+from typing import Dict, List, Literal, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -251,19 +252,34 @@ class Reports(_Strict):
 
     conversion_hours: confloat(gt=0, le=720) = 24  # an order by the same buyer this soon after the chat converts
     fast_reply_s: List[conint(ge=1)] = [30, 180]  # the reply rates: first human answer within each (Pinduoduo)
+    # a period longer than this is read from the daily rollups (settled days) plus the recent days, counted exactly
+    exact_days: conint(ge=1, le=366) = 31
+    settle_days: conint(ge=1, le=60) = 7  # a day this old is settled: its handoffs resolved and rated; rolled up
 
 
 class AlertWebhook(_Strict):
-    url: str = ""  # where each alert is POSTed, signed with ALERT_WEBHOOK_SECRET; "" sends none
+    """Where each firing and clearing is POSTed, signed with ALERT_WEBHOOK_SECRET (helpdesk/alert_webhook.py)."""
+
+    url: str = ""  # http(s) address; "" sends none
     timeout_s: confloat(gt=0, le=30) = 3.0
+    tries: conint(ge=1, le=20) = 8  # a delivery the receiver keeps refusing (down, 5xx) is dropped after these
+    retry_s: confloat(gt=0, le=3600) = 5.0  # the wait before the first retry, doubled before each next one
+
+    @validator("url")
+    def _http(cls, v: str) -> str:  # noqa: N805
+        v = v.strip()
+        if v and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http:// or https:// address")
+        return v
 
 
 class AlertRules(_Strict):
     """Each rule fires once when its figure breaches and clears when it recovers (the sweeper evaluates them)."""
 
     frt_over_min: confloat(gt=0) = 15  # a chat unanswered this long, or the last hour's average first response
-    csat_under: confloat(ge=1, le=5) = 3.5  # the average of the last csat_last ratings
-    csat_last: conint(ge=1) = 20
+    frt_window_min: confloat(gt=0, le=1440) = 60  # "the last hour" of that average
+    csat_under: confloat(ge=1, le=5) = 3.5  # the average of the last csat_last ratings (needs that many)
+    csat_last: conint(ge=1, le=1000) = 20
     queue_over: conint(ge=0) = 5  # this many chats waiting while no agent is online
     agent_reminders_over: conint(ge=0) = 2  # an agent's chats that were reminded and are still unanswered
 
@@ -271,18 +287,32 @@ class AlertRules(_Strict):
 class Alerts(_Strict):
     rules: AlertRules = AlertRules()
     webhook: AlertWebhook = AlertWebhook()
+    record_every_s: confloat(gt=0, le=3600) = 15  # how often the rules that read the SQL record re-read it
 
 
-class QualityRule(_Strict):
-    action: Literal["block", "warn", "off"] = "warn"
+QualityAction = Literal["block", "warn", "off"]
+
+
+class QualityRules(_Strict):
+    """What each check of an agent's reply does: block (not sent, the agent sees why), warn (sent, the agent sees
+    why) or off. A shop file without them only warns."""
+
+    banned_words: QualityAction = "warn"  # quality.banned_words, any case
+    return_window: QualityAction = "warn"  # a return window longer than returns.window_days
+    refund_days: QualityAction = "warn"  # a refund sooner than returns.refund_days business days
+    return_shipping: QualityAction = (
+        "warn"  # free return shipping where returns.return_shipping_paid_by has the buyer pay
+    )
+    coupon: QualityAction = "warn"  # a coupon code that does not exist, is switched off, expired or not started
+    amount_over_total: QualityAction = "warn"  # a refund or price over the handoff's order total
+    off_platform: QualityAction = "warn"  # emails, phones, other sites' links, quality.off_platform_words
 
 
 class Quality(_Strict):
     """The check of every agent reply before it goes out (helpdesk/quality.py), against this file's policy."""
 
-    # rule name -> block | warn | off: banned_words, return_window, refund_days, return_shipping, coupon,
-    # amount_over_total, off_platform
-    rules: Dict[str, Literal["block", "warn", "off"]] = {}
+    rules: QualityRules = QualityRules()
+    # Latin words match whole words in any case; a word with a Chinese character matches anywhere
     banned_words: List[constr(strip_whitespace=True, min_length=1, max_length=40)] = []
     off_platform_words: List[constr(strip_whitespace=True, min_length=1, max_length=40)] = []
     off_platform_channels: List[str] = []  # channels whose rules forbid moving the buyer elsewhere; [] = all
@@ -292,8 +322,11 @@ class Staffing(_Strict):
     """The staffing forecast (Erlang C): agents per hour of the week to answer this share this fast."""
 
     target_share: confloat(gt=0, lt=1) = 0.8
-    target_s: conint(ge=1) = 30
+    target_s: conint(ge=1, le=3600) = 30
     weeks: conint(ge=1, le=52) = 4  # of history the arrival rates are averaged over
+    # chats an agent holds at once: each is a place in the queue's Erlang C (1: one chat at a time)
+    chats_per_agent: conint(ge=1, le=50) = 1
+    max_occupancy: Optional[confloat(gt=0, le=1)] = None  # the share of time a place may be busy; None: no cap
 
 
 class ShopConfig(_Strict):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Dict, List, Optional, Protocol
+from typing import Collection, Dict, List, Optional, Protocol
 
 # what a product's size chart holds: size -> {"height": [min_cm, max_cm], "weight": [min_kg, max_kg]}
 # (or {"foot_cm": [min, max]} for shoes, or {} when the size has no measurements), ordered small to large
@@ -109,6 +109,16 @@ class CustomerView:
 
 
 @dataclass(frozen=True)
+class PlacedOrders:
+    """The orders placed in a time window, for the reports' conversion figure, and how to recognise their buyers:
+    by the channel id a chat verified, or by the number of any order of theirs that a chat proved."""
+
+    times: Dict[str, List[datetime]]  # buyer key (opaque) -> when each of their orders in the window was placed
+    by_channel_id: Dict[str, str]  # channel id -> buyer key, for the buyers in `times`
+    by_order_number: Dict[str, str]  # the asked order numbers that buyers in `times` own -> buyer key
+
+
+@dataclass(frozen=True)
 class StoreCounts:
     """What `make connect` reports: how much the adapter sees."""
 
@@ -144,6 +154,12 @@ class ShopStore(Protocol):
 
     def orders_of(self, email: str, limit: int = 20) -> List[Dict[str, object]]:
         """A customer's latest orders (number, status, total, created_at ISO, tracking_no), for the console."""
+        ...
+
+    def orders_placed(self, start: datetime, end: datetime, numbers: Collection[str] = ()) -> Optional[PlacedOrders]:
+        """The orders placed in [start, end] (naive UTC) with their buyers, and which of `numbers` (orders chats
+        proved) those buyers own, in a few queries; None when the platform cannot list them cheaply (the reports
+        then say the conversion is unknown)."""
         ...
 
     def counts(self) -> StoreCounts: ...

@@ -10,6 +10,7 @@ Each call is checked in this order, and refused with {"error": reason}:
   500 the bot could not take it now (nothing was kept, so the redelivery is handled in full).
 An event id handled before gets 200 {"status": "duplicate"} and nothing happens. Events of a type we do
 not know get 200 {"status": "ignored"}, so a marketplace adding types does not disable the webhook.
+Every refusal and duplicate is counted by its reason (kefu_channel_refusals_total, connectors/metrics.py).
 
 The buyer's marketplace id is signed into the message metadata (shop/trust.py): it is the
 shop customer's channel_id, so order ownership counts as proven here. The conversation's Rasa id is
@@ -33,6 +34,7 @@ from connectors.deliveries import MESSAGE_ID_KEY, answered_before
 from connectors.marketplace.inbox import Inbox
 from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender, parse_policy
 from connectors.marketplace.wire import WIRE, BadEvent, Event, Wire
+from connectors.metrics import refused, timed
 from helpdesk.payloads import AGENT_KEY
 from helpdesk.redis_conn import connect
 from shop import trust
@@ -40,6 +42,13 @@ from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
+# Wire.check_signature's reasons -> the reason label of kefu_channel_refusals_total (another text: bad_signature)
+SIGNATURE_REFUSALS = {
+    "missing signature or timestamp": "unsigned",
+    "timestamp must be unix seconds": "bad_timestamp",
+    "stale timestamp": "stale_timestamp",
+    "bad signature": "bad_signature",
+}
 
 
 class MarketplaceOutput(OutputChannel):
@@ -136,6 +145,7 @@ class MarketplaceInput(InputChannel):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint(f"{self.name()}_webhook", __name__)
+        on_new_message = timed(self.name(), on_new_message)
 
         @bp.listener("after_server_start")
         async def start_sender(app: Any, _: Any) -> None:
@@ -169,33 +179,35 @@ class MarketplaceInput(InputChannel):
         self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Tuple[int, Dict[str, str]]:
         if not self.configured:
-            return 503, {"error": "channel not configured"}
+            return self.refuse("not_configured", 503, "channel not configured")
         raw = request.body or b""
         if len(raw) > MAX_BODY_BYTES:
-            return 413, {"error": f"body over {MAX_BODY_BYTES} bytes"}
+            return self.refuse("too_large", 413, f"body over {MAX_BODY_BYTES} bytes")
         refusal = self.wire.check_signature(self.secret, request.headers, raw, time.time())
         if refusal:
-            return 401, {"error": refusal}
+            return self.refuse(SIGNATURE_REFUSALS.get(refusal, "bad_signature"), 401, refusal)
         try:
             event = self.wire.parse_event(raw)
         except BadEvent as exc:
-            return 400, {"error": str(exc)}
+            return self.refuse("bad_event", 400, str(exc))
         if event.shop_id != self.shop_id:
-            return 403, {"error": "event for another shop"}
+            return self.refuse("other_shop", 403, "event for another shop")
         inbox = self.inbox
         try:
             state = await asyncio.to_thread(inbox.begin, event.event_id)
         except (redis.RedisError, OSError) as exc:
             log.error("marketplace inbox unreachable: %s", exc)
-            return 503, {"error": "temporarily unavailable"}
+            return self.refuse("unavailable", 503, "temporarily unavailable")
         if state == "duplicate":
+            refused(self.name(), "duplicate")  # a redelivery, or a replay: acknowledged, not handled again
             return 200, {"status": "duplicate"}
         if state == "busy":
-            return 409, {"error": "this event is being handled; deliver it again later"}
+            return self.refuse("busy", 409, "this event is being handled; deliver it again later")
         if state == "retake" and event.type == "message":  # the process that took it died, maybe after answering
             store = request.app.ctx.agent.tracker_store
             if await answered_before(store, self.sender_id(event.conversation_id), event.message_id) is not None:
                 await asyncio.to_thread(inbox.done, event.event_id)
+                refused(self.name(), "duplicate")
                 return 200, {"status": "duplicate"}
         try:
             status = await self.handle(event, on_new_message)
@@ -205,12 +217,17 @@ class MarketplaceInput(InputChannel):
                 await asyncio.to_thread(inbox.abandon, event.event_id)
             except (redis.RedisError, OSError):  # then the lease runs out before the redelivery is taken
                 log.error("marketplace event %s not given back", event.event_id)
-            return 500, {"error": "could not handle the event now; deliver it again"}
+            return self.refuse("failed", 500, "could not handle the event now; deliver it again")
         try:
             await asyncio.to_thread(inbox.done, event.event_id)
         except (redis.RedisError, OSError) as exc:  # handled all the same; a redelivery meets "busy" for a while
             log.error("marketplace event %s handled but not marked done: %s", event.event_id, exc)
         return 200, {"status": status}
+
+    def refuse(self, reason: str, status: int, error: str) -> Tuple[int, Dict[str, str]]:
+        """Count the refusal (reason: the label) and answer it (error: what the marketplace is told)."""
+        refused(self.name(), reason)
+        return status, {"error": error}
 
     async def handle(self, event: Event, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         inbox, conv, buyer = self.inbox, event.conversation_id, event.buyer_id

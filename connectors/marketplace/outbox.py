@@ -10,7 +10,7 @@ so several processes can send without sending one message twice; a process that 
 its lease and the message is tried again with the same idempotency key, which the marketplace uses to
 drop the second copy. 5xx, 408, 429, timeouts and refused connections are retried with exponential
 backoff; other 4xx and the last failed try end in a delivery failure: logged, kept under
-keys.delivery_failed and published to the consoles.
+keys.delivery_failed and published to the consoles, and counted per channel (keys.OUTBOX_FAILED, for /metrics).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ PUSH = """
 redis.call('HSET', KEYS[1], 'conversation', ARGV[2], 'sender_id', ARGV[3], 'body', ARGV[4], 'attempts', 0)
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[2])
+redis.call('HSETNX', KEYS[4], ARGV[6], 0)  -- the channel has an outbox: /metrics reports it from now on
 return 1
 """
 
@@ -58,8 +59,9 @@ end
 return rows
 """
 
-# KEYS[1] due; ARGV Q, M, conversation, message id, now, then for a failure: failed key, record, live channel,
-# live event. Removes the message if it is still the head; schedules the conversation's next one.
+# KEYS[1] due, KEYS[2] the failure counts; ARGV Q, M, conversation, message id, now, then for a failure: failed
+# key, record, live channel, live event, channel. Removes the message if it is still the head; schedules the
+# conversation's next one.
 FINISH = """
 local q = ARGV[1] .. ARGV[3]
 if redis.call('LINDEX', q, 0) ~= ARGV[4] then return 0 end
@@ -74,6 +76,7 @@ if ARGV[6] then
   redis.call('LPUSH', ARGV[6], ARGV[7])
   redis.call('LTRIM', ARGV[6], 0, 49)
   redis.call('PUBLISH', ARGV[8], ARGV[9])
+  redis.call('HINCRBY', KEYS[2], ARGV[10], 1)
 end
 return 1
 """
@@ -128,8 +131,13 @@ class Outbox:
         mid = uuid.uuid4().hex
         data = json.dumps(body, ensure_ascii=False)
         self._push(
-            keys=[keys.outbox_message(self.channel, mid), keys.outbox_queue(self.channel, conversation), self.due],
-            args=[mid, conversation, sender_id, data, now_ms()],
+            keys=[
+                keys.outbox_message(self.channel, mid),
+                keys.outbox_queue(self.channel, conversation),
+                self.due,
+                keys.OUTBOX_FAILED,
+            ],
+            args=[mid, conversation, sender_id, data, now_ms(), self.channel],
         )
         return mid
 
@@ -139,7 +147,10 @@ class Outbox:
 
     def sent(self, claim: Claim) -> bool:
         return bool(
-            self._finish(keys=[self.due], args=[*self.prefixes, claim.conversation, claim.message_id, now_ms()])
+            self._finish(
+                keys=[self.due, keys.OUTBOX_FAILED],
+                args=[*self.prefixes, claim.conversation, claim.message_id, now_ms()],
+            )
         )
 
     def retry(self, claim: Claim, delay_s: float) -> None:
@@ -152,8 +163,8 @@ class Outbox:
                   "agent": sender.get("id", ""), "attempts": claim.attempts + 1}  # fmt: skip
         live = {"kind": "delivery_failed", "conversation_id": claim.sender_id, "agent": sender.get("id", "")}
         args = [*self.prefixes, claim.conversation, claim.message_id, now_ms(), keys.delivery_failed(claim.sender_id),
-                json.dumps(record, ensure_ascii=False), keys.LIVE, json.dumps(live)]  # fmt: skip
-        return bool(self._finish(keys=[self.due], args=args))
+                json.dumps(record, ensure_ascii=False), keys.LIVE, json.dumps(live), self.channel]  # fmt: skip
+        return bool(self._finish(keys=[self.due, keys.OUTBOX_FAILED], args=args))
 
     def pending(self) -> int:
         """Conversations with messages still to send (for tests and health)."""

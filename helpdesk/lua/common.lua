@@ -20,6 +20,10 @@ local function emit(kind, cid, agent, detail, hid)
   local id = redis.call('XADD', EVENTS, '*', 'kind', kind, 'conversation_id', cid, 'handoff_id', hid,
     'agent', agent or '', 'at', ARGV[1], 'detail', cjson.encode(detail or {}))
   redis.call('PUBLISH', LIVE, cjson.encode({kind = kind, conversation_id = cid, agent = agent or ''}))
+  -- counted for /metrics (helpdesk/metrics.py); a transfer to a group gives the chat to nobody yet
+  local counted = kind
+  if kind == 'transferred' and blank(agent) then counted = 'transferred_to_group' end
+  redis.call('HINCRBY', EVENT_COUNTS, counted, 1)
   return id
 end
 

@@ -39,6 +39,7 @@ def _apply(h: Handoff, kind: str, agent: str, at: float, detail: Dict) -> None:
         h.state, h.agent, h.group = "assigned", agent, None
         h.assigned_at, h.unreplied_since, h.reminded_at = at, at, None
         h.first_assigned_at = h.first_assigned_at or at
+        h.first_agent = h.first_agent or agent
     elif kind in ("requeued", "transferred"):
         h.state, h.agent, h.front = "waiting", None, True
         h.unreplied_since = h.reminded_at = None

@@ -6,17 +6,19 @@ are checked before a handler runs and bodies as it reads them (validation.py), a
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from helpdesk import quality
 from helpdesk.desk import Desk
 from helpdesk.payloads import HandoffRecord
 from helpdesk.record.models import Handoff, HandoffEvent
 from helpdesk.scripts import HandoffError
 from helpdesk.web import request_models as ask
 from helpdesk.web.errors import ApiError
+from helpdesk.web.quality_api import record_findings
 from helpdesk.web.resources import Resources, blocking, hd
 from helpdesk.web.validation import read_body
 
@@ -160,25 +162,37 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": conversation_id, "agent": agent_id})
 
 
-def _reply(res: Resources, cid: str, agent_id: str, text: str) -> None:
-    """The owner's message goes into the Rasa transcript first; then the reply timers stop."""
+def _reply(res: Resources, cid: str, agent_id: str, text: str) -> List[quality.Finding]:
+    """The owner's message is checked against the shop's quality rules (helpdesk/quality.py): a breach of a block
+    rule refuses it (qa_blocked, with the findings) and nothing is sent. Otherwise it goes into the Rasa transcript
+    first; then the reply timers stop. Every finding, blocked or warned, is recorded; the warnings are returned."""
     desk = res.desk
     live = desk.queue.get(cid)
     if not live:
         raise HandoffError("not_found")
     if live.get("state") != "assigned" or live.get("agent") != agent_id:
         raise HandoffError("not_yours" if live.get("state") == "assigned" else "not_assigned", live.get("agent", ""))
+    at = desk.clock()
+    context = quality.ReplyContext(res.cfg, live.get("channel", ""), res.shop, live.get("order_number") or None, at)
+    findings = quality.check(text, context)
+    if quality.blocked(findings):
+        record_findings(res.record, cid, agent_id, at, findings)
+        reasons = " ".join(f.message for f in findings if f.action == "block")
+        raise ApiError("qa_blocked", f"Not sent. {reasons}", extra={"findings": [f.as_dict() for f in findings]})
     name = str(desk.agents.get(agent_id).get("name") or agent_id)
     res.rasa.post_agent_message(cid, agent_id, name, text)
     desk.queue.reply(cid, agent_id)
+    record_findings(res.record, cid, agent_id, at, findings)  # only now: one Rasa refused was not sent (retried)
+    return findings
 
 
 @bp.post("/conversations/<conversation_id>/reply", unquote=True)
 async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     body = read_body(request, ask.Reply)
     agent_id = acting_agent(request, body)
-    await blocking(_reply, hd(request), conversation_id, agent_id, body.text.strip())
-    return json({"conversation_id": conversation_id, "agent": agent_id, "delivered_to_transcript": True})
+    warnings = await blocking(_reply, hd(request), conversation_id, agent_id, body.text.strip())
+    return json({"conversation_id": conversation_id, "agent": agent_id, "delivered_to_transcript": True,
+                 "qa": [f.as_dict() for f in warnings]})  # fmt: skip
 
 
 @bp.post("/conversations/<conversation_id>/transfer", unquote=True)

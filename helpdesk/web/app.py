@@ -18,7 +18,7 @@ from sanic import Request, Sanic
 from sanic.response import json
 
 from helpdesk.record.rebuild import ensure_state
-from helpdesk.web import api, console, logins
+from helpdesk.web import api, console, logins, metrics_api, quality_api, reports_api, staffing_api
 from helpdesk.web.errors import ApiError, install_error_handlers
 from helpdesk.web.openapi import SPEC
 from helpdesk.web.resources import Resources, blocking, hd
@@ -54,6 +54,10 @@ def create_app(
     app.config.PROXIES_COUNT = settings.proxies_count
     app.blueprint(api.bp)
     app.blueprint(console.bp)
+    app.blueprint(metrics_api.bp)  # GET /metrics (Prometheus)
+    app.blueprint(staffing_api.bp)
+    app.blueprint(quality_api.bp)  # GET /reports/quality (the reply route checks each reply itself)
+    app.blueprint(reports_api.bp)  # GET /reports (the supervisors' figures)
     app.static("/console/static", str(console.STATIC))
     install_error_handlers(app)
 

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import List, Optional
 
+from helpdesk.alert_webhook import refuse_unsigned_webhook
 from helpdesk.desk import Desk
 from helpdesk.record import accounts
 from helpdesk.record.audit import record_problems
@@ -53,7 +54,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     settings = Settings.from_env()
     if args.command == "serve":
         settings.refuse_unsafe_start()
-        refuse_without_store_settings(load_shop_config(settings.shop_config), settings)
+        cfg = load_shop_config(settings.shop_config)
+        refuse_without_store_settings(cfg, settings)
+        refuse_unsigned_webhook(cfg, settings)
         return _serve(args, settings)
     cfg = load_shop_config(settings.shop_config)
     db = open_record(settings.helpdesk_database_url)

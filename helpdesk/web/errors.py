@@ -7,7 +7,7 @@ ERRORS is the one table of codes; the OpenAPI spec lists, per route and status, 
 from __future__ import annotations
 
 import logging
-from typing import Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import redis
 from sanic import Request, Sanic
@@ -31,6 +31,8 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "bad_text": (400, f"'text' must have 1 to {formats.MAX_AGENT_TEXT} characters, not all spaces, and no NUL"),
     "bad_status": (400, "status must be online, away or offline"),
     "need_agent_or_group": (400, "give exactly one of to_agent and to_group"),
+    "bad_period": (400, "'from' and 'to' must be dates (YYYY-MM-DD), from not after to, at most 366 days apart"),
+    "bad_group_by": (400, "group_by must be one of day, hour, agent, category, channel, language"),
     "body_too_large": (413, f"the body is larger than {formats.MAX_BODY_BYTES} bytes"),
     # who asks
     "unauthorized": (401, "log in, or give the service's bearer token"),
@@ -53,6 +55,8 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "agent_not_online": (409, "the agent is not online"),
     "same_agent": (409, "the conversation is already with that agent"),
     "offline": (409, "the agent is offline; set the status to online first"),
+    # the quality check of replies (helpdesk/quality.py): the body's "findings" say which rules and why
+    "qa_blocked": (422, "the reply breaks a rule of the shop's quality check; nothing was sent"),
     # HTTP itself
     "method_not_allowed": (405, "this path does not serve that method; see the Allow header"),
     "upgrade_required": (426, "open this path as a websocket"),
@@ -68,15 +72,21 @@ SANIC_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large
 
 class ApiError(Exception):
     def __init__(
-        self, code: str, reason: Optional[str] = None, headers: Optional[Dict[str, str]] = None, owner: str = ""
+        self,
+        code: str,
+        reason: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+        owner: str = "",
+        extra: Optional[Dict[str, Any]] = None,
     ) -> None:
         # a transition refused for a reason the table lacks is a conflict with the live state
         self.status, default = ERRORS.get(code, (409, code))
         self.code, self.reason, self.headers, self.owner = code, reason or default, headers or {}, owner
+        self.extra = extra or {}  # more fields of the body (qa_blocked: "findings"); response_models.Error lists them
         super().__init__(self.reason)
 
     def response(self) -> HTTPResponse:
-        body = {"error": self.code, "reason": self.reason}
+        body = {"error": self.code, "reason": self.reason, **self.extra}
         if self.owner:
             body["owner"] = self.owner
         return json(body, status=self.status, headers=self.headers)

@@ -41,9 +41,10 @@ class Resources:
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
         return cls(settings, cfg, desk, record, shop, rasa,
-                   Sweeper(desk, record, cfg, rasa))  # fmt: skip
+                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret))  # fmt: skip
 
     def close(self) -> None:
+        self.sweeper.webhook.close()
         db.close(self.record)
         self.shop.close()
         self.desk.redis.close()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Dict, List, Literal, Optional, Union
 
-from pydantic import Extra, Field
+from pydantic import ConstrainedFloat, Extra, Field
 
 from helpdesk.agents import STATUSES
 from helpdesk.web.fields import Model
+from shop.config import WEEKDAYS
 
 State = Literal["waiting", "assigned", "resolved"]
 Presence = Literal[STATUSES]
@@ -27,6 +28,7 @@ class Error(Answer):
     error: str = Field(..., description="a code from the list of this status")
     reason: str = Field(..., description="for people: what went wrong")
     owner: str = Field(None, description="the agent who has the conversation (not_yours, not_waiting)")
+    findings: List["QaCheck"] = Field(None, description="qa_blocked: every rule the reply broke, block or warn")
 
 
 class Health(Answer):
@@ -124,6 +126,7 @@ class Replied(Answer):
     conversation_id: str
     agent: str
     delivered_to_transcript: Literal[True]
+    qa: List["QaCheck"] = Field(..., description="the quality check's warnings (the reply was sent); [] if none")
 
 
 class Transferred(Answer):
@@ -258,3 +261,174 @@ class FilledQuickReply(Answer):
 
 class Document(Model):
     __root__: Dict[str, Any]
+
+
+# -- the staffing forecast (GET /reports/staffing) ---------------------------------------------------------------
+class StaffingTarget(Answer):
+    share: float = Field(..., description="of chats to answer within within_s (0..1)")
+    within_s: int
+
+
+class StaffingHistory(Answer):
+    from_: str = Field(..., alias="from", description="the first day of history read (YYYY-MM-DD, shop's zone)")
+    to: str = Field(..., description="the last day read: yesterday")
+    handoffs: int = Field(..., description="handoffs queued on those days")
+
+
+class StaffingHour(Answer):
+    day: Literal[WEEKDAYS]
+    hour: int = Field(..., ge=0, le=23)
+    arrivals_per_h: float = Field(..., description="handoffs queued in this hour of the week, on average")
+    agents: int = Field(..., description="the fewest agents who meet the target (0: no arrivals)")
+    service_level: Optional[float] = Field(..., description="share answered within the target with them")
+    asa_s: Optional[float] = Field(..., description="their average speed of answer, seconds")
+    occupancy: Optional[float] = Field(..., description="traffic / (agents x chats_per_agent)")
+
+
+class StaffingPeak(Answer):
+    day: Literal[WEEKDAYS]
+    hour: int
+    agents: int
+
+
+class StaffingPlan(Answer):
+    target: StaffingTarget
+    weeks: int
+    timezone: str
+    history: StaffingHistory
+    chats_per_agent: int
+    max_occupancy: Optional[float] = Field(..., description="null: no cap")
+    handle_s: float = Field(..., description="the mean time from assignment to resolution")
+    handle_from: Literal["history", "default"] = Field(..., description="default: shop.yml timers.default_handle_s")
+    hours: List[StaffingHour] = Field(..., min_items=168, max_items=168, description="mon 0 .. sun 23")
+    peak: Optional[StaffingPeak] = Field(..., description="the hour needing the most agents; null: no arrivals")
+
+
+# -- the quality check of replies (helpdesk/quality.py) and the QA report (GET /reports/quality) ---------------
+# helpdesk.quality.RULES (tests/helpdesk/test_quality.py checks they agree)
+QaRule = Literal["banned_words", "return_window", "refund_days", "return_shipping", "coupon", "amount_over_total",
+                 "off_platform"]  # fmt: skip
+
+
+class QaCheck(Answer):
+    """One rule a reply broke."""
+
+    rule: QaRule
+    action: Literal["block", "warn"] = Field(..., description="block: the reply was not sent; warn: it was")
+    message: str = Field(..., description="for the agent, in English, naming the shop's policy")
+    excerpt: str = Field(..., description="the words that broke it")
+
+
+Error.update_forward_refs(QaCheck=QaCheck)
+Replied.update_forward_refs(QaCheck=QaCheck)
+
+
+class QaAgent(Answer):
+    agent: str
+    name: str
+    replies: int = Field(..., description="messages the agent sent in the period")
+    blocked: int = Field(..., description="replies refused by a block rule (not sent)")
+    warned: int = Field(..., description="replies sent with warnings only")
+    by_rule: Dict[str, int] = Field(..., description="findings per rule (one reply may break several)")
+
+
+class QaRuleCount(Answer):
+    rule: QaRule
+    action: Literal["block", "warn", "off"] = Field(..., description="what shop.yml says the rule does now")
+    count: int = Field(..., description="findings in the period")
+    label: str
+
+
+class QaFindingRecord(Answer):
+    at: float
+    agent: str
+    conversation_id: str
+    rule: str
+    action: Literal["block", "warn"]
+    excerpt: str
+
+
+class QaPeriod(Answer):
+    from_: str = Field(..., alias="from", description="the first day (YYYY-MM-DD, the shop's time zone)")
+    to: str = Field(..., description="the last day, inclusive")
+    timezone: str
+
+
+class QualityReport(Answer):
+    period: QaPeriod
+    by_agent: List[QaAgent] = Field(..., description="every agent; the most blocked and warned replies first")
+    by_rule: List[QaRuleCount] = Field(..., description="every rule, in a fixed order")
+    recent: List[QaFindingRecord] = Field(..., description="the latest 50 findings of the period, newest first")
+
+
+# -- the supervisors' figures (GET /reports, helpdesk/reports/figures.py) -------------------------------------------
+class MaybeRate(ConstrainedFloat):
+    """A share 0..1, or null (nothing to measure) where it is a dict's value: the base model marks only a model's own
+    Optional fields nullable."""
+
+    ge, le = 0, 1
+
+    @classmethod
+    def __modify_schema__(cls, field_schema: Dict[str, Any]) -> None:
+        super().__modify_schema__(field_schema)
+        field_schema["nullable"] = True
+
+
+class ReasonShare(Answer):
+    count: int = Field(..., description="conversations of the period handed off for this reason")
+    rate: Optional[float] = Field(..., description="count / conversations")
+
+
+class Conversion(Answer):
+    buyers: int = Field(..., description="conversations of the period whose buyer is known (verified, or proved an "
+                        "order)")  # fmt: skip
+    converted: int = Field(..., description="of those, followed by an order of that buyer within conversion_hours")
+    rate: Optional[float] = Field(..., description="converted / buyers")
+
+
+class Figures(Answer):
+    """Every figure of a period or group (README "Reports" defines each). Rates are 0..1, durations seconds;
+    null: no data to measure. By agent, the conversation figures are null: a conversation has no agent."""
+
+    conversations: Optional[int] = Field(..., description="buyer sessions started in the period")
+    handoffs: int = Field(..., description="handoffs queued in the period")
+    containment: Optional[float] = Field(..., description="conversations with no handoff / conversations")
+    handoff_reasons: Optional[Dict[str, ReasonShare]] = Field(..., description="by the handoff's reason")
+    frt_p50_s: Optional[float] = Field(..., description="first human reply - queued, median over handoffs answered")
+    frt_p90_s: Optional[float] = Field(...)
+    reply_rates: Dict[str, Optional[MaybeRate]] = Field(
+        ..., description="seconds (shop.yml reports.fast_reply_s) -> share of handoffs first answered that soon"
+    )
+    response_avg_s: Optional[float] = Field(..., description="the agents' waits: first reply since they got the "
+                                            "chat, later replies since the buyer wrote")  # fmt: skip
+    response_p90_s: Optional[float] = Field(...)
+    resolved: int = Field(..., description="handoffs of the period resolved (by now)")
+    resolution_rate: Optional[float] = Field(..., description="resolved / handoffs")
+    resolution_p50_s: Optional[float] = Field(..., description="resolved - queued")
+    resolution_avg_s: Optional[float] = Field(...)
+    csat_avg: Optional[float] = Field(..., description="1-5")
+    csat_responses: int
+    csat_response_rate: Optional[float] = Field(..., description="ratings / resolved")
+    agent_messages: int
+    agent_days: int = Field(..., description="(agent, day) pairs with at least one agent message")
+    messages_per_agent_day: Optional[float] = Field(..., description="agent_messages / agent_days")
+    conversion: Optional[Conversion] = Field(..., description="null: the shop's platform cannot list its orders")
+    reassignments: int
+    reminders: int
+
+
+class ReportGroup(Figures):
+    key: str = Field(..., description="YYYY-MM-DD, 00..23, or the agent, category, channel or language ('': none)")
+
+
+class ReportPeriod(Answer):
+    from_: str = Field(..., alias="from", description="the first day (YYYY-MM-DD, the shop's time zone)")
+    to: str = Field(..., description="the last day, inclusive")
+    timezone: str
+
+
+class Report(Answer):
+    period: ReportPeriod
+    group_by: Literal["day", "hour", "agent", "category", "channel", "language"]
+    totals: Figures
+    groups: List[ReportGroup] = Field(..., description="every day or hour of the period; else the keys that occur")

@@ -11,7 +11,7 @@ from typing import Dict, List, Literal, Optional, Tuple, Type, Union
 
 from helpdesk.web import request_models as ask
 from helpdesk.web import response_models as say
-from helpdesk.web.fields import STATIC, Model
+from helpdesk.web.fields import STATIC_NAMES, Model
 
 Access = Literal["open", "token_or_login", "login"]
 
@@ -36,7 +36,9 @@ class Route:
 
 
 PAGE = Media(("text/html",))
-STATIC_FILES = Media(tuple(sorted({mimetypes.guess_type(p.name)[0] for p in STATIC.iterdir()})))
+STATIC_FILES = Media(
+    tuple(sorted({mimetypes.guess_type(name)[0] or "application/octet-stream" for name in STATIC_NAMES}))
+)
 CONVERSATION = "/conversations/{conversation_id}"
 ACTING = ("missing_field", "not_you")  # the token must name the agent; a login may name only itself
 TAKING = ("not_found", "not_assigned", "not_yours")  # what acting on an assigned chat may meet
@@ -89,10 +91,12 @@ ROUTES: List[Route] = [
     Route(
         "post",
         f"{CONVERSATION}/reply",
-        "The owner's message: into the Rasa transcript, and the reply timers stop",
+        "The owner's message, checked against the shop's quality rules first (shop.yml quality): a breach of a "
+        "block rule is refused (422 qa_blocked, the body's findings say why) and nothing is sent; otherwise it goes "
+        "into the Rasa transcript, the reply timers stop, and qa lists the warnings",
         {200: say.Replied},
         ask.Reply,
-        refusals=(*ACTING, *TAKING, "rasa_unavailable"),
+        refusals=(*ACTING, *TAKING, "qa_blocked", "rasa_unavailable"),
     ),
     Route(
         "post",
@@ -201,5 +205,45 @@ ROUTES: List[Route] = [
         {200: say.Deleted},
         refusals=("not_found",),
         access="login",
+    ),
+    # -- the staffing forecast (helpdesk/web/staffing_api.py) ------------------------------------------------------
+    Route(
+        "get",
+        "/reports/staffing",
+        "Agents needed in each hour of the week (Erlang C) to answer ?share= (0..1) of chats within ?within_s= "
+        "(1..3600) seconds, from the arrivals and handle time of the last ?weeks= (1..52) whole weeks; each "
+        "missing one is shop.yml's staffing value. A console login must be a supervisor's.",
+        {200: say.StaffingPlan},
+        refusals=("bad_field", "not_supervisor"),
+    ),
+    # -- Prometheus metrics (helpdesk/web/metrics_api.py) ---------------------------------------------------------
+    Route(
+        "get",
+        "/metrics",
+        "The desk in Prometheus's text format, read from Redis at each scrape: the queue, the agents, "
+        'assignments and transitions, the outboxes, the resume outbox (README "Metrics"). The service token, '
+        "or a supervisor's login.",
+        {200: Media(("text/plain; version=0.0.4; charset=utf-8",))},  # helpdesk.metrics.CONTENT_TYPE
+        refusals=("not_supervisor",),
+    ),
+    # -- the QA report (helpdesk/web/quality_api.py) ---------------------------------------------------------------
+    Route(
+        "get",
+        "/reports/quality",
+        "What the quality check of agent replies found from ?from= to ?to= (YYYY-MM-DD, inclusive, the shop's time "
+        "zone; default the last 7 days): per agent (replies, blocked, warned, per rule), per rule, and the latest "
+        "findings. A console login must be a supervisor's.",
+        {200: say.QualityReport},
+        refusals=("bad_period", "not_supervisor"),
+    ),
+    # -- the supervisors' figures (helpdesk/web/reports_api.py) -------------------------------------------------------
+    Route(
+        "get",
+        "/reports",
+        "The supervisors' figures (README section Reports) from ?from= to ?to= (YYYY-MM-DD, inclusive, the shop's time "
+        "zone; default the last 7 days), in total and per ?group_by= day (default, every day of the period), hour "
+        "(of day, 00..23), agent, category, channel or language. A console login must be a supervisor's.",
+        {200: say.Report},
+        refusals=("bad_period", "bad_group_by", "not_supervisor"),
     ),
 ]

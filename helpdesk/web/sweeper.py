@@ -2,7 +2,8 @@
 safe to run in several processes at once (the scripts fire a timer once, leases guard the rest).
 
 Each tick: rebuild Redis from SQL if it lost its data; fire due reminder/reassignment timers; sign
-off agents whose heartbeats stopped; resume the bot on resolved chats; copy events into SQL.
+off agents whose heartbeats stopped; resume the bot on resolved chats; copy events into SQL; evaluate the
+shop.yml alert rules (helpdesk/record/alert_watch.py); POST due alerts to the webhook (helpdesk/alert_webhook.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import List, Optional
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk import keys
+from helpdesk.alert_webhook import WebhookSender
 from helpdesk.desk import Desk
 from helpdesk.lease import lease
+from helpdesk.record.alert_watch import AlertWatch
 from helpdesk.record.rebuild import ensure_state
 from helpdesk.record.recorder import copy_events
 from helpdesk.web.rasa_client import RasaClient, RasaUnavailable
@@ -28,11 +31,14 @@ RESUME_RETRY_S = 10
 
 
 class Sweeper:
-    def __init__(self, desk: Desk, record: sessionmaker, cfg: ShopConfig, rasa: Optional[RasaClient]) -> None:
+    def __init__(self, desk: Desk, record: sessionmaker, cfg: ShopConfig, rasa: Optional[RasaClient],
+                 alert_webhook_secret: str = "") -> None:  # fmt: skip
         self.desk = desk
         self.record = record
         self.cfg = cfg
         self.rasa = rasa
+        self.alerts = AlertWatch(desk, record, cfg.alerts)
+        self.webhook = WebhookSender(desk.redis, cfg.alerts.webhook, alert_webhook_secret, cfg.shop.name.en, desk.clock)
 
     def tick(self) -> Counter:
         done: Counter = Counter()
@@ -46,7 +52,12 @@ class Sweeper:
             if desk.agents.expire(agent_id, cutoff) is not None:
                 done["signed_off"] += 1
         done["resumed"] += len(self.resume_bots())
-        done["recorded"] += copy_events(desk.redis, self.record)
+        try:
+            done["recorded"] += copy_events(desk.redis, self.record)
+        finally:  # after the copy, so the SQL rules see this tick's events; but the SQL record down stops
+            # neither the live alerts nor their delivery. The webhook last: a slow receiver delays nothing above.
+            done.update(self.alerts.check())
+            done.update(self.webhook.send_due())
         return +done
 
     def resume_bots(self, limit: int = 20) -> List[str]:

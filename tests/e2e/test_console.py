@@ -97,3 +97,34 @@ def test_a_wrong_password_is_refused_in_the_page(browser, stack):
     expect(page.locator("#login-error")).to_have_text("wrong agent or password")
     expect(page.locator("#app")).to_be_hidden()
     assert requests.get(f"{stack.helpdesk_url}/queue", timeout=5).status_code == 401
+
+
+def test_the_quality_check_blocks_or_warns_a_reply_in_the_page(browser, stack, chat, helpdesk):
+    """shop.yml quality: a banned word blocks the reply (not sent, it stays in the box, the reason in red), a
+    longer return window only warns (sent, the reason in yellow); the next send clears the notice."""
+    buyer = chat()
+    buyer.say("can I talk to a human please")
+    agent = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]["agent"]
+    page = log_in(browser, stack, agent)
+    page.locator("#mine li", has_text=buyer.sender).click()
+    notice = page.locator("#qa-notice")
+
+    page.fill("#reply", "Read the size chart, you idiot.")
+    page.keyboard.press("Enter")
+    expect(notice.locator("li.qa-block")).to_have_text("Words the shop never uses with buyers: idiot.")
+    expect(page.locator("#reply")).to_have_value("Read the size chart, you idiot.")
+    assert not any("idiot" in (e.get("text") or "") for e in buyer.tracker()["events"])
+
+    page.fill("#reply", "You can return it within 30 days.")
+    page.keyboard.press("Enter")
+    expect(notice.locator("li.qa-warn")).to_have_text("Our return window is 7 days; the reply promises 30 days.")
+    expect(notice.locator("li.qa-block")).to_have_count(0)
+    expect(page.locator("#transcript li.agent").last).to_contain_text("You can return it within 30 days.")
+    expect(page.locator("#reply")).to_have_value("")
+
+    page.fill("#reply", "Is there anything else I can help with?")
+    page.keyboard.press("Enter")
+    expect(page.locator("#transcript li.agent").last).to_contain_text("anything else")
+    expect(notice).to_be_hidden()
+    r = helpdesk.post(f"{stack.helpdesk_url}/conversations/{buyer.sender}/resolve", json={"agent": agent}, timeout=10)
+    assert r.status_code == 200, r.text

@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 import pytest
 import redis
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.marketplace.wire import WIRE
 from helpdesk import keys
@@ -271,3 +272,27 @@ def test_a_burst_of_1000_events_from_50_buyers(market):
         extra += abs(len(shown) - len(bot))
         assert shown == bot, f"{b}: the marketplace shows {len(shown)} replies, the transcript has {len(bot)}"
     assert lost == 0 and extra == 0
+
+
+def test_the_rasa_servers_metrics_count_refusals_and_turns(market, stack):
+    """GET /webhooks/metrics/ of the running Rasa server (credentials.yml's metrics channel, RASA_TOKEN): a forged
+    webhook is counted by its reason, a buyer's message as one marketplace turn (connectors/metrics.py)."""
+
+    def scrape() -> Dict[tuple, float]:
+        url = f"{stack.rasa_url}/webhooks/metrics/"
+        assert requests.get(url, timeout=10).status_code == 401
+        r = requests.get(url, headers={"Authorization": f"Bearer {stack.rasa_token}"}, timeout=10)
+        assert r.status_code == 200, r.text
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for f in text_string_to_metric_families(r.text) for s in f.samples}  # fmt: skip
+
+    forged = (("channel", "marketplace"), ("reason", "bad_signature"))
+    turns = ("kefu_channel_turn_seconds_count", (("channel", "marketplace"),))
+    before = scrape()
+    buyer = market.new_buyer()
+    assert market.post_raw(*market.signed(message_event(buyer, "hi"), secret="not-the-secret")).status_code == 401
+    assert market.say(buyer, "what payment methods do you accept?")
+    after = scrape()
+    assert after[("kefu_channel_refusals_total", forged)] == before.get(("kefu_channel_refusals_total", forged), 0) + 1
+    assert after[turns] == before.get(turns, 0) + 1
+    assert after[("kefu_outbox_pending_messages", (("outbox", "marketplace"),))] == 0  # drained by market.say

@@ -33,6 +33,8 @@ async function start(me) {
   $("me-name").textContent = me.name || me.agent;
   $("me-role").textContent = me.role;
   $("supervisor").hidden = me.role !== "supervisor";
+  // reports.js (the supervisors' Reports view) starts from this, with api(), el() and state of this file
+  document.dispatchEvent(new CustomEvent("kefu:login", { detail: me }));
   state.library = (await api("GET", "/quick-replies")).quick_replies;
   showPersonal();
   connectLive();
@@ -218,7 +220,7 @@ $("reply-form").addEventListener("submit", async (event) => {
   const text = $("reply").value.trim();
   if (!text || !state.open) return;
   try {
-    await api("POST", `/conversations/${encodeURIComponent(state.open)}/reply`, { text });
+    await sendReply(text);
     $("reply").value = "";
     $("shortcuts").hidden = true;
     openConversation(state.open);
@@ -226,6 +228,33 @@ $("reply-form").addEventListener("submit", async (event) => {
     $("action-error").textContent = err.message;
   }
 });
+
+// The server checks every reply against the shop's quality rules first. A blocked reply is not sent (it stays in
+// the box) and a sent one may carry warnings: either way each finding's message is a line of #qa-notice under
+// the reply box (li.qa-block / li.qa-warn), until the next send.
+async function sendReply(text) {
+  let notice = $("qa-notice");
+  if (!notice) {
+    notice = el("ul", "qa-notice");
+    notice.id = "qa-notice";
+    notice.setAttribute("role", "status");
+    $("reply-form").after(notice);
+  }
+  notice.replaceChildren();
+  notice.hidden = true;
+  $("action-error").textContent = "";
+  const r = await fetch(`/conversations/${encodeURIComponent(state.open)}/reply`, {
+    method: "POST", credentials: "same-origin", body: JSON.stringify({ text }),
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
+  });
+  const data = await r.json().catch(() => ({}));
+  const findings = (r.ok ? data.qa : data.findings) || [];
+  notice.classList.toggle("qa-blocked", data.error === "qa_blocked");
+  notice.replaceChildren(...findings.map((f) => el("li", f.action === "block" ? "qa-block" : "qa-warn", f.message)));
+  notice.hidden = findings.length === 0;
+  if (data.error === "qa_blocked") throw new Error("Not sent: the quality check blocked it (see below). 未发送");
+  if (!r.ok) throw new Error(data.reason || `HTTP ${r.status}`);
+}
 
 $("resolve").addEventListener("click", async () => {
   try {

@@ -97,9 +97,10 @@ class GroupName(Label):
     min_length = 1
 
 
-STATIC = Path(__file__).with_name("static")  # the console's page, script and style, and vendor/ (Chart.js)
-# every file under it, as its path below STATIC ("vendor/chart.umd.js")
-STATIC_NAMES = tuple(sorted(p.relative_to(STATIC).as_posix() for p in STATIC.rglob("*") if p.is_file()))
+# the console's page, script and style, and Chart.js (vendored: chart.js-README.md); no subfolders, so that each
+# file's name is one path segment
+STATIC = Path(__file__).with_name("static")
+STATIC_NAMES = tuple(sorted(p.name for p in STATIC.iterdir()))
 # /console/static serves these and nothing else: a name that is not one of them is a 404 before sanic's file
 # handler sees it (it fails with a 500 on a NUL byte or a name too long for the file system)
 StaticFile = Literal[STATIC_NAMES]

@@ -41,7 +41,7 @@ class Resources:
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
         return cls(settings, cfg, desk, record, shop, rasa,
-                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret))  # fmt: skip
+                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop.orders_placed))  # fmt: skip
 
     def close(self) -> None:
         self.sweeper.webhook.close()

@@ -3,7 +3,8 @@ safe to run in several processes at once (the scripts fire a timer once, leases 
 
 Each tick: rebuild Redis from SQL if it lost its data; fire due reminder/reassignment timers; sign
 off agents whose heartbeats stopped; resume the bot on resolved chats; copy events into SQL; evaluate the
-shop.yml alert rules (helpdesk/record/alert_watch.py); POST due alerts to the webhook (helpdesk/alert_webhook.py).
+shop.yml alert rules (helpdesk/record/alert_watch.py); POST due alerts to the webhook (helpdesk/alert_webhook.py);
+roll up a few settled days for the long reports (helpdesk/reports/rollup.py), one process at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import List, Optional
+from datetime import datetime
+from typing import Collection, List, Optional
 
 from sqlalchemy.orm import sessionmaker
 
@@ -22,18 +24,24 @@ from helpdesk.lease import lease
 from helpdesk.record.alert_watch import AlertWatch
 from helpdesk.record.rebuild import ensure_state
 from helpdesk.record.recorder import copy_events
+from helpdesk.reports.conversion import OrderLookup
+from helpdesk.reports.rollup import roll_up_settled
 from helpdesk.web.rasa_client import RasaClient, RasaUnavailable
 from shop.config import ShopConfig
+from shop.store import PlacedOrders, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 RESUME_RETRY_S = 10
+ROLLUP_DAYS_PER_TICK = 3  # a day takes a few queries over its rows: a tick stays short, a year is done in minutes
+ROLLUP_LEASE_MS = 300_000
 
 
 class Sweeper:
     def __init__(self, desk: Desk, record: sessionmaker, cfg: ShopConfig, rasa: Optional[RasaClient],
-                 alert_webhook_secret: str = "") -> None:  # fmt: skip
+                 alert_webhook_secret: str = "", orders: Optional[OrderLookup] = None) -> None:  # fmt: skip
         self.desk = desk
+        self.orders = orders  # the shop's orders (ShopStore.orders_placed), for the rollups' conversion
         self.record = record
         self.cfg = cfg
         self.rasa = rasa
@@ -58,7 +66,24 @@ class Sweeper:
             # neither the live alerts nor their delivery. The webhook last: a slow receiver delays nothing above.
             done.update(self.alerts.check())
             done.update(self.webhook.send_due())
+        done["rolled_up"] += self.roll_up()
         return +done
+
+    def roll_up(self) -> int:
+        """Roll up the newest settled days not rolled up yet, a few per tick; returns the days written."""
+        with lease(self.desk.redis, "report_rollup", ttl_ms=ROLLUP_LEASE_MS) as held:
+            if not held:
+                return 0
+            return roll_up_settled(self.record, self.cfg, self.desk.clock(), self._orders, ROLLUP_DAYS_PER_TICK)
+
+    def _orders(self, start: datetime, end: datetime, numbers: Collection[str]) -> Optional[PlacedOrders]:
+        if self.orders is None:
+            return None
+        try:
+            return self.orders(start, end, numbers)
+        except StoreUnavailable as exc:  # rolled up without conversion; a report fills it in later
+            log.warning("rollups: the shop's orders could not be read, conversion left for later: %s", exc)
+            return None
 
     def resume_bots(self, limit: int = 20) -> List[str]:
         """Tell Rasa to take over resolved chats (the outbox {kefu}:resume); retried until Rasa answers.

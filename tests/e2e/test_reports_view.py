@@ -150,7 +150,7 @@ def test_a_supervisor_sees_the_days_figures_charts_qa_and_the_staffing_heatmap(b
 
     loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")  # since the page opened
     assert all(url.startswith(stack.helpdesk_url) for url in loaded), loaded  # nothing from the network
-    assert f"{stack.helpdesk_url}/console/static/vendor/chart.umd.js" in loaded
+    assert f"{stack.helpdesk_url}/console/static/chart.umd.js" in loaded
     assert refused == []
 
 

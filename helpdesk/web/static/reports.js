@@ -1,5 +1,5 @@
 // kefu console: the supervisors' Reports view (GET /reports, /reports/quality, /reports/staffing).
-// Uses api(), el(), $ and state from console.js (loaded before this file) and Chart from vendor/chart.umd.js.
+// Uses api(), el(), $ and state from console.js (loaded before this file) and Chart from chart.umd.js (vendored, chart.js-README.md).
 // Everything from the server is put on the page with textContent; colours are set through element.style,
 // which the page's Content-Security-Policy allows (a style="" attribute in markup it would not).
 "use strict";

@@ -453,6 +453,7 @@ kefu is running. Open a buyer's page and the console in two browser windows and 
   Marketplace buyer chat:  {stack.marketplace_url}/   (a fake marketplace: signed webhooks in, its API out)
   Agent console:           {stack.helpdesk_url}/console
       log in as amy (supervisor), ben or chen, password {stack.agent_password}
+      amy's Reports tab: four weeks of past chats, alerts, QA checks, the staffing heatmap
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
       curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "me", "message": "where is my order A10002"}}'
@@ -462,6 +463,9 @@ kefu is running. Open a buyer's page and the console in two browser windows and 
   Helpdesk API:          {stack.helpdesk_url}/queue   (header: Authorization: Bearer {stack.helpdesk_token})
       curl -s {stack.helpdesk_url}/queue -H 'Authorization: Bearer {stack.helpdesk_token}'
       spec: {stack.helpdesk_url}/openapi.json; demo agents online: {stack.keep_online or "none"}
+      reports: {stack.helpdesk_url}/reports?group_by=agent   (same header)
+  Prometheus metrics:    {stack.helpdesk_url}/metrics (the helpdesk token), {stack.rasa_url}/webhooks/metrics/
+      (header: Authorization: Bearer {stack.rasa_token})
   Redis:                 {stack.env()["REDIS_URL"]}
   Conversations (SQL):   {stack.env()["TRACKER_DATABASE_URL"]}
   Talk in a terminal:    make shell   (rasa shell, while this keeps running)

@@ -167,7 +167,8 @@ class ReportDay(Base):
     waits = Column(Integer, nullable=False, default=0)  # agents' response waits: how many, their sum
     wait_sum = Column(Float, nullable=False, default=0.0)
     messages = Column(Integer, nullable=False, default=0)
-    agents = Column(Text, nullable=False, default="{}")  # agent -> messages (distinct agent-days)
+    agents = Column(Text, nullable=False, default="{}")  # agent -> messages
+    agent_days = Column(Integer, nullable=False, default=0)  # agents with a message: the row's agent-days
     reassignments = Column(Integer, nullable=False, default=0)
     reminders = Column(Integer, nullable=False, default=0)
     frt_hist = Column(Text, nullable=False, default="{}")
@@ -189,7 +190,11 @@ class ReportDayDone(Base):
 
 
 # columns added to a table after its first release: a record made by an earlier kefu gets them at start
-ADDED_COLUMNS = {"handoff_events": {"wait_s": "FLOAT"}, "handoffs": {"first_agent": "VARCHAR(40)"}}
+ADDED_COLUMNS = {
+    "handoff_events": {"wait_s": "FLOAT"},
+    "handoffs": {"first_agent": "VARCHAR(40)"},
+    "report_days": {"agent_days": "INTEGER NOT NULL DEFAULT 0"},  # rows without it are rolled up again (VERSION 2)
+}
 
 
 # indexes that a later one replaced: a record made by an earlier kefu drops them at start

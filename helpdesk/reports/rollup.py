@@ -21,9 +21,11 @@ import json
 import math
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from itertools import chain
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, case, cast, delete, func, insert, select
@@ -47,7 +49,7 @@ DIMS = ("agent", "category", "channel", "language")  # each per day
 WHOLE_DAY = -1  # the hour of a row that holds a whole day
 SEP = "\x1f"  # between the parts of a group key (no label holds a control character)
 BATCH_DAYS = 31  # days counted by one set of queries when many are rolled up at once
-VERSION = 1  # of what a row holds: a change rolls every day up again
+VERSION = 2  # of what a row holds: a change rolls every day up again (2: agent_days)
 
 Row = Tuple[int, int, str, str]  # (day, hour, dim, key)
 
@@ -126,25 +128,54 @@ class Piece:
         day, hour, dim, key = row
         counts = {name: getattr(t, name) for name in Tally.ADDITIVE}
         return dict(day=day, hour=hour, dim=dim, key=key, **counts, reasons=_json(t.reasons), within=_json(t.within),
-                    waits=self.waits, wait_sum=self.wait_sum, agents=_json(self.agents), frt_hist=_json(self.frt),
+                    waits=self.waits, wait_sum=self.wait_sum, agents=_json(self.agents),
+                    agent_days=len(self.agents), frt_hist=_json(self.frt),
                     took_hist=_json(self.took), wait_hist=_json(self.wait), buyers=self.buyers,
                     converted=self.converted)  # fmt: skip
 
-    @classmethod
-    def of_row(cls, r: Any) -> "Piece":
-        t = Tally(**{name: getattr(r, name) for name in Tally.ADDITIVE})
-        t.reasons = json.loads(r.reasons)
-        t.within = {int(s): n for s, n in json.loads(r.within).items()}
-        return cls(t, r.waits, r.wait_sum, _hist(r.frt_hist), _hist(r.took_hist), _hist(r.wait_hist),
-                   Counter(json.loads(r.agents)), r.buyers, r.converted)  # fmt: skip
+
+NUMBERS = (*Tally.ADDITIVE, "waits", "wait_sum", "agent_days", "buyers", "converted")  # summed (None: unknown)
+MAPS = ("reasons", "within", "frt_hist", "took_hist", "wait_hist")  # JSON {key: count}, summed per key
+
+
+class Sum:
+    """The sum of report_days rows (as mappings: stored ones, or Piece.as_row of the days counted now), kept raw
+    while it is summed: a year by agent is 10,000 rows."""
+
+    __slots__ = ("numbers", "maps")
+
+    def __init__(self) -> None:
+        self.numbers: List[Any] = [0] * len(NUMBERS)
+        self.maps: List[Dict[str, int]] = [{} for _ in MAPS]
+
+    def add(self, row: Any) -> None:
+        numbers = self.numbers
+        for i, name in enumerate(NUMBERS):
+            v = row[name]
+            numbers[i] = None if v is None or numbers[i] is None else numbers[i] + v
+        for m, name in zip(self.maps, MAPS, strict=True):
+            text = row[name]
+            if text != "{}":
+                for k, n in json.loads(text).items():
+                    m[k] = m.get(k, 0) + n
+
+    def piece(self) -> Tuple[Piece, int]:
+        """(the sum as a piece, its agent-days)."""
+        n = dict(zip(NUMBERS, self.numbers, strict=True))
+        reasons, within, frt, took, wait = self.maps
+        t = Tally(**{name: n[name] for name in Tally.ADDITIVE})
+        t.reasons, t.within = dict(reasons), {int(s): c for s, c in within.items()}
+        p = Piece(t, n["waits"], n["wait_sum"], _hist(frt), _hist(took), _hist(wait), Counter(), n["buyers"],
+                  n["converted"])  # fmt: skip
+        return p, n["agent_days"]
 
 
 def _json(d: Dict[Any, Any]) -> str:
     return json.dumps({str(k): v for k, v in d.items()}, separators=(",", ":"))
 
 
-def _hist(text: str) -> Counter:
-    return Counter({int(k): n for k, n in json.loads(text).items()})
+def _hist(counts: Dict[str, int]) -> Counter:
+    return Counter({int(k): n for k, n in counts.items()})
 
 
 class DayKeys(Keys):
@@ -366,33 +397,45 @@ def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
     settled = last_settled(cfg, now)
     stored_last = min(period.last, settled)
     dims = [ALL] + ([HOUR] if group_by == HOUR else []) + ([group_by] if group_by in DIMS else [])
-    pieces: List[Tuple[Row, Piece]] = []
-    if period.first <= stored_last:
+
+    def count_recent(first: date) -> List[Dict[str, Any]]:
         with figures._reading(record) as session:
-            todo = missing_days(session, cfg, period.first, stored_last, conversion=orders is not None)
-        roll_up(record, cfg, todo, orders, now)
-        with figures._reading(record) as session:
-            days = (ReportDay.day >= _number(period.first), ReportDay.day <= _number(stored_last))
-            for r in session.execute(select(ReportDay).where(*days, ReportDay.dim.in_(dims))).scalars():
-                pieces.append(((r.day, r.hour, r.dim, r.key), Piece.of_row(r)))
-    if stored_last < period.last:
-        recent = Period(max(period.first, stored_last + timedelta(days=1)), period.last, period.tz)
-        with figures._reading(record) as session:
-            counted = count_days(session, cfg, recent, [HOUR] + ([group_by] if group_by in DIMS else []), orders)
-        pieces += [(row, p) for row, p in counted.items() if row[2] in dims]
-    return _figures(cfg, period, group_by, pieces, orders is not None)
+            dims_now = [HOUR] + ([group_by] if group_by in DIMS else [])
+            counted = count_days(session, cfg, Period(first, period.last, period.tz), dims_now, orders)
+        return [p.as_row(row) for row, p in counted.items() if row[2] in dims]
+
+    stored: List[Any] = []  # mappings of report_days' columns
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # the recent days are counted by the database meanwhile the stored ones are summed here
+        recent = None
+        if stored_last < period.last:
+            recent = beside.submit(count_recent, max(period.first, stored_last + timedelta(days=1)))
+        if period.first <= stored_last:
+            with figures._reading(record) as session:
+                todo = missing_days(session, cfg, period.first, stored_last, conversion=orders is not None)
+            roll_up(record, cfg, todo, orders, now)
+            with figures._reading(record) as session:
+                days = (ReportDay.day >= _number(period.first), ReportDay.day <= _number(stored_last))
+                columns = [getattr(ReportDay, name) for name in ("day", "hour", "dim", "key", *NUMBERS, *MAPS)]
+                query = select(*columns).where(*days, ReportDay.dim.in_(dims))
+                stored = session.connection().execute(query).mappings().all()
+
+        def recent_rows() -> Iterator[Dict[str, Any]]:
+            yield from recent.result() if recent is not None else []
+
+        return _figures(cfg, period, group_by, chain(stored, recent_rows()), orders is not None)
 
 
-def _figures(cfg: ShopConfig, period: Period, group_by: str, pieces: List[Tuple[Row, Piece]],
+def _figures(cfg: ShopConfig, period: Period, group_by: str, rows: Iterable[Any],
              conversion: bool) -> Dict[str, Any]:  # fmt: skip
+    """The report of the rows: the whole days' for the totals (and the days), the group_by's for the groups. An
+    agent-day is one (agent, day) with a message: each row's agent_days are its own."""
     fast = list(cfg.reports.fast_reply_s)
-    total, total_days = Piece(), 0
-    groups: Dict[Any, Piece] = {}
-    group_days: Counter = Counter()  # an agent-day is one (agent, day) with a message: one per agent in a day's row
-    for (day, hour, dim, key), p in pieces:
+    whole, sums = Sum(), {}
+    for row in rows:
+        day, hour, dim, key = row["day"], row["hour"], row["dim"], row["key"]
         if dim == ALL:
-            total.add(p, agents=False)
-            total_days += len(p.agents)
+            whole.add(row)
         if group_by == "day" and dim == ALL:
             raw: Any = day
         elif group_by == HOUR and dim == HOUR:
@@ -401,8 +444,12 @@ def _figures(cfg: ShopConfig, period: Period, group_by: str, pieces: List[Tuple[
             raw = key
         else:
             continue
-        groups.setdefault(raw, Piece()).add(p, agents=False)
-        group_days[raw] += len(p.agents)
+        found = sums.get(raw)
+        if found is None:
+            found = sums[raw] = Sum()
+        found.add(row)
+    total, total_days = whole.piece()
+    groups = {raw: s.piece() for raw, s in sums.items()}
     if not conversion:
         total.buyers = None
 
@@ -416,8 +463,13 @@ def _figures(cfg: ShopConfig, period: Period, group_by: str, pieces: List[Tuple[
         "group_by": group_by,
         "totals": total.figures_tally(total_days).figures(fast, True, converted(total)),
         "groups": [
-            {"key": name, **groups.get(raw, Piece()).figures_tally(group_days[raw]).figures(
-                fast, by_conversation, converted(groups.get(raw, Piece())))}
+            {"key": name, **_group(groups.get(raw, (Piece(), 0)), fast, by_conversation, converted)}
             for name, raw in figures._group_names(keys, period, groups)
         ],
     }  # fmt: skip
+
+
+def _group(found: Tuple[Piece, int], fast: List[int], by_conversation: bool,
+           converted: Callable[[Piece], Optional[Converted]]) -> Dict[str, Any]:  # fmt: skip
+    piece, agent_days = found
+    return piece.figures_tally(agent_days).figures(fast, by_conversation, converted(piece))

@@ -54,4 +54,4 @@ async def reports(request: Request) -> HTTPResponse:
             log.warning("reports: the shop's orders could not be read, conversion unknown: %s", exc)
             return None
 
-    return json(await blocking(report, res.record, res.cfg, period, group_by, orders))
+    return json(await blocking(report, res.record, res.cfg, period, group_by, orders, res.desk.clock()))

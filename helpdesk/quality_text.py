@@ -208,6 +208,10 @@ _POINT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _POINT_AFTER = re.compile(r"(?:后|以后|之后|起|之日)")
+# a number and a word with one of these between them are in different clauses: "return it within 30 days and we
+# pay the return shipping" — the 30 days are the return's, not the paying's
+_CLAUSE_BREAK = re.compile(r"(?<![A-Za-z])(?:and|but|so|then|while|also)(?![A-Za-z])|并且|而且|但是|然后|另外|同时",
+                           re.IGNORECASE)  # fmt: skip
 
 
 def topic_of(sentence: str, span: Span, topics: Sequence[str] = tuple(TOPICS)) -> Optional[Span]:
@@ -221,6 +225,9 @@ def topic_of(sentence: str, span: Span, topics: Sequence[str] = tuple(TOPICS)) -
             if m.start() > hi:
                 break
             if _counted_from(sentence, m):
+                continue
+            between = sentence[m.end() : span.start] if m.end() <= span.start else sentence[span.end : m.start()]
+            if _CLAUSE_BREAK.search(between):
                 continue
             gap = span.start - m.end() if m.end() <= span.start else max(0, m.start() - span.end)
             if gap <= MAX_GAP and (best is None or gap < best[0]):

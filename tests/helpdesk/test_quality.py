@@ -121,7 +121,7 @@ CLEAN = [
 
 
 def test_a_number_belongs_to_its_own_clause(cfg):
-    """"pay" is nearer to the 30 days than "return", but in the next clause: both promises are found."""
+    """ "pay" is nearer to the 30 days than "return", but in the next clause: both promises are found."""
     text = "No problem, you can return it within 30 days and we pay the return shipping."
     assert found(text, cfg) == {("return_window", "warn"), ("return_shipping", "warn")}
 

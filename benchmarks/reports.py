@@ -39,9 +39,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from helpdesk.record.models import open_record
 from helpdesk.reports import rollup
-from helpdesk.reports.figures import GROUP_BY, report
 from helpdesk.reports.period import Period, parse_period
 from helpdesk.reports.quality import quality_report
+from helpdesk.reports.report import GROUP_BY, report
 from helpdesk.reports.staffing import staffing_plan
 from scripts.stack import ensure_database, scratch_database
 from shop import models as shop_models

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.record.events import open_handoffs
 from helpdesk.record.models import Conversation, Handoff, HandoffEvent, QaFinding, open_record
-from helpdesk.reports.figures import report
 from helpdesk.reports.period import parse_period
 from helpdesk.reports.quality import quality_report
+from helpdesk.reports.report import report
 from helpdesk.reports.staffing import staffing_plan
 from scripts import seed_history as history
 from scripts.seed_shop import seed

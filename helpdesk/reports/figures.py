@@ -33,23 +33,16 @@ from shop.config import ShopConfig
 GROUP_BY = ("day", "hour", "agent", "category", "channel", "language")
 WAITS = ("first_reply", "replied")  # the events whose wait_s is an agent's response time
 
-__all__ = ["GROUP_BY", "OrderLookup", "report"]
+__all__ = ["GROUP_BY", "OrderLookup", "exact_report"]
 
 
-def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
-           orders: Optional[OrderLookup] = None, now: Optional[float] = None) -> Dict[str, Any]:  # fmt: skip
-    """The figures of the period, in total and per group_by (one of GROUP_BY). orders: the shop's orders for the
-    conversion figure (ShopStore.orders_placed); None, or a store that cannot list them, makes it null.
-    A period longer than cfg.reports.exact_days is read from the daily rollups (helpdesk/reports/rollup.py) for its
-    settled days (as of now, default the wall clock)."""
-    if group_by not in GROUP_BY:
-        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}")
-    if period.days > cfg.reports.exact_days:
-        from helpdesk.reports import rollup  # it builds on this module's queries: imported here, not at the top
-
-        return rollup.report(record, cfg, period, group_by, orders, now)
+def exact_report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
+                 orders: Optional[OrderLookup] = None) -> Dict[str, Any]:  # fmt: skip
+    """The figures of the period, in total and per group_by (one of GROUP_BY), counted from the record's rows.
+    orders: the shop's orders for the conversion figure (ShopStore.orders_placed); None, or a store that cannot
+    list them, makes it null."""
     fast = list(cfg.reports.fast_reply_s)
-    with _reading(record) as session, ThreadPoolExecutor(max_workers=1) as beside:
+    with reading(record) as session, ThreadPoolExecutor(max_workers=1) as beside:
         local = LocalTime(period, session.get_bind().dialect.name)
         keys = Keys(group_by, local)
         # conversion waits mostly on the shop's database: it runs on a connection of its own meanwhile
@@ -67,13 +60,13 @@ def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
         "totals": totals.figures(fast, True, None if converted is None else converted[0]),
         "groups": [
             {"key": name, **groups.get(raw, Tally()).figures(fast, by_conversation, conversion_of(raw))}
-            for name, raw in _group_names(keys, period, groups)
+            for name, raw in group_names(keys, period, groups)
         ],
     }
 
 
 @contextmanager
-def _reading(record: sessionmaker) -> Iterator[Session]:
+def reading(record: sessionmaker) -> Iterator[Session]:
     session = record()
     try:
         if session.get_bind().dialect.name == "postgresql":
@@ -86,7 +79,7 @@ def _reading(record: sessionmaker) -> Iterator[Session]:
 
 def _conversions(record: sessionmaker, keys: "Keys", period: Period, hours: float,
                  orders: Optional[OrderLookup]) -> Optional[Tuple[Converted, Dict[Any, Converted]]]:  # fmt: skip
-    with _reading(record) as session:
+    with reading(record) as session:
         return conversions(session, keys.conversation(), period, hours, orders)
 
 
@@ -194,7 +187,7 @@ class Keys:
             return self.local.day(at)
         if self.by == "hour":
             return self.local.hour(at)
-        return _label(label)
+        return text_key(label)
 
     def name(self, raw: Any) -> str:
         if self.by == "day":
@@ -204,12 +197,12 @@ class Keys:
         return str(raw)
 
 
-def _label(column: ColumnElement) -> ColumnElement:
+def text_key(column: ColumnElement) -> ColumnElement:
     """A text key; a missing one (a handoff no agent took) is "" like an empty one."""
     return func.coalesce(column, "")
 
 
-def _group_names(keys: Keys, period: Period, groups: Dict[Any, Tally]) -> List[Tuple[str, Any]]:
+def group_names(keys: Keys, period: Period, groups: Dict[Any, Tally]) -> List[Tuple[str, Any]]:
     """(name, raw key) of every group shown: every day or hour of the period, else the keys that occur."""
     if keys.by == "day":
         first = (period.first - EPOCH).days
@@ -231,11 +224,11 @@ def _tallies(session: Session, period: Period, local: LocalTime, fast: List[int]
     def group(raw: Any) -> Tally:
         return groups.setdefault(raw, Tally())
 
-    _conversation_figures(session, period, keys.conversation(), totals, group)
+    conversation_figures(session, period, keys.conversation(), totals, group)
     _handoff_figures(session, period, keys.handoff(), fast, totals, group)
     _response_figures(session, period, keys, totals, group)
     _message_figures(session, period, local, keys, totals, group)
-    _timer_figures(session, period, keys, totals, group)
+    timer_figures(session, period, keys, totals, group)
     return totals, groups
 
 
@@ -246,7 +239,7 @@ def _keyed(key: Optional[ColumnElement]) -> Tuple[List[ColumnElement], List[Colu
     return [key.label("k")], [key]
 
 
-def _conversation_figures(session: Session, period: Period, key: Optional[ColumnElement], totals: Tally,
+def conversation_figures(session: Session, period: Period, key: Optional[ColumnElement], totals: Tally,
                           group: Group) -> None:  # fmt: skip
     """conversations, containment, handoff_reasons: each conversation with the reason of its (first) handoff.
     key None (by agent): the totals only."""
@@ -270,7 +263,7 @@ def _conversation_figures(session: Session, period: Period, key: Optional[Column
 def _handoff_figures(session: Session, period: Period, key: ColumnElement, fast: List[int], totals: Tally,
                      group: Group) -> None:  # fmt: skip
     """handoffs, reply rates, resolved, resolution time, CSAT; then the FRT and resolution percentiles."""
-    _handoff_counts(session, period, key, fast, totals, group)
+    handoff_counts(session, period, key, fast, totals, group)
     frt, took, in_period = handoff_times(period)
     wanted = [(frt, 0.5), (frt, 0.9), (took, 0.5)]
     total, by_group = statistics(session, key, wanted, Handoff, *in_period)
@@ -285,7 +278,7 @@ def handoff_times(period: Period) -> Tuple[ColumnElement, ColumnElement, Tuple[C
     return frt, took, (Handoff.created_at >= period.start, Handoff.created_at < period.end)
 
 
-def _handoff_counts(session: Session, period: Period, key: ColumnElement, fast: List[int], totals: Tally,
+def handoff_counts(session: Session, period: Period, key: ColumnElement, fast: List[int], totals: Tally,
                     group: Group) -> None:  # fmt: skip
     """handoffs, reply rates, resolved, resolution time, CSAT."""
     frt, took, in_period = handoff_times(period)
@@ -368,7 +361,7 @@ def _message_figures(session: Session, period: Period, local: LocalTime, keys: K
     totals.agent_days = len(pairs)
 
 
-def _timer_figures(session: Session, period: Period, keys: Keys, totals: Tally, group: Group) -> None:
+def timer_figures(session: Session, period: Period, keys: Keys, totals: Tally, group: Group) -> None:
     """reminders (to the agent reminded) and reassignments (to the agent who lost the chat)."""
     key = keys.event(case((HandoffEvent.kind == "reassigned", _moved_from(session)), else_=HandoffEvent.agent))
     rows = session.connection().execute(

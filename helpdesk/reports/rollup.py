@@ -186,7 +186,7 @@ class DayKeys(Keys):
         day = self.local.day(at)
         if self.by == HOUR:
             return day * 24 + self.local.hour(at)
-        return cast(day, String) + SEP + figures._label(label)
+        return cast(day, String) + SEP + figures.text_key(label)
 
     def row(self, raw: Any) -> Row:
         if self.by == HOUR:
@@ -213,9 +213,9 @@ def count_days(session: Session, cfg: ShopConfig, period: Period, dims: Iterable
             return piece(raw).tally
 
         scratch = Tally()  # the queries add to a total too: not needed here
-        figures._conversation_figures(session, period, keys.conversation(), scratch, group)
-        figures._handoff_counts(session, period, keys.handoff(), fast, scratch, group)
-        figures._timer_figures(session, period, keys, scratch, group)
+        figures.conversation_figures(session, period, keys.conversation(), scratch, group)
+        figures.handoff_counts(session, period, keys.handoff(), fast, scratch, group)
+        figures.timer_figures(session, period, keys, scratch, group)
         frt, took, in_period = figures.handoff_times(period)
         for raw, k, n, _ in _histogram(session, keys.handoff(), frt, Handoff, in_period):
             piece(raw).frt[k] += n
@@ -329,7 +329,7 @@ def roll_up(record: sessionmaker, cfg: ShopConfig, days: List[date], orders: Opt
     tz = ZoneInfo(cfg.shop.timezone)
     written = 0
     for batch in _batches(sorted(days)):
-        with figures._reading(record) as session:
+        with figures.reading(record) as session:
             pieces = count_days(session, cfg, Period(batch[0], batch[-1], tz), (HOUR, *DIMS), orders)
         by_day: Dict[int, List[Dict[str, Any]]] = {_number(d): [] for d in batch}
         for row, p in pieces.items():
@@ -375,7 +375,7 @@ def roll_up_settled(record: sessionmaker, cfg: ShopConfig, now: float, orders: O
     """The sweeper's job: up to `limit` of the newest settled days not rolled up yet, back to the record's first day
     (at most a longest period back: an older one is rolled up when a report asks for it)."""
     settled = last_settled(cfg, now)
-    with figures._reading(record) as session:
+    with figures.reading(record) as session:
         starts = [session.execute(select(func.min(c))).scalar() for c in (Conversation.started_at, Handoff.created_at)]
         starts = [s for s in starts if s is not None]
         if not starts:
@@ -391,7 +391,7 @@ def roll_up_settled(record: sessionmaker, cfg: ShopConfig, now: float, orders: O
 # -- a long period's report -----------------------------------------------------------------------------------------
 def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str, orders: Optional[OrderLookup],
            now: Optional[float] = None) -> Dict[str, Any]:  # fmt: skip
-    """figures.report's answer for a long period: its settled days from the rollups (rolled up now if missing),
+    """report.report's answer for a long period: its settled days from the rollups (rolled up now if missing),
     the others counted by the same queries now."""
     now = time.time() if now is None else now
     settled = last_settled(cfg, now)
@@ -399,7 +399,7 @@ def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
     dims = [ALL] + ([HOUR] if group_by == HOUR else []) + ([group_by] if group_by in DIMS else [])
 
     def count_recent(first: date) -> List[Dict[str, Any]]:
-        with figures._reading(record) as session:
+        with figures.reading(record) as session:
             dims_now = [HOUR] + ([group_by] if group_by in DIMS else [])
             counted = count_days(session, cfg, Period(first, period.last, period.tz), dims_now, orders)
         return [p.as_row(row) for row, p in counted.items() if row[2] in dims]
@@ -411,10 +411,10 @@ def report(record: sessionmaker, cfg: ShopConfig, period: Period, group_by: str,
         if stored_last < period.last:
             recent = beside.submit(count_recent, max(period.first, stored_last + timedelta(days=1)))
         if period.first <= stored_last:
-            with figures._reading(record) as session:
+            with figures.reading(record) as session:
                 todo = missing_days(session, cfg, period.first, stored_last, conversion=orders is not None)
             roll_up(record, cfg, todo, orders, now)
-            with figures._reading(record) as session:
+            with figures.reading(record) as session:
                 days = (ReportDay.day >= _number(period.first), ReportDay.day <= _number(stored_last))
                 columns = [getattr(ReportDay, name) for name in ("day", "hour", "dim", "key", *NUMBERS, *MAPS)]
                 query = select(*columns).where(*days, ReportDay.dim.in_(dims))
@@ -464,7 +464,7 @@ def _figures(cfg: ShopConfig, period: Period, group_by: str, rows: Iterable[Any]
         "totals": total.figures_tally(total_days).figures(fast, True, converted(total)),
         "groups": [
             {"key": name, **_group(groups.get(raw, (Piece(), 0)), fast, by_conversation, converted)}
-            for name, raw in figures._group_names(keys, period, groups)
+            for name, raw in figures.group_names(keys, period, groups)
         ],
     }  # fmt: skip
 

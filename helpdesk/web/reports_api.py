@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from helpdesk.reports.figures import GROUP_BY, report
 from helpdesk.reports.period import PeriodError, parse_period
+from helpdesk.reports.report import GROUP_BY, report
 from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import blocking, hd
 from shop.store import PlacedOrders, StoreUnavailable

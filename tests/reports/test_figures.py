@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from helpdesk.record.recorder import copy_events
-from helpdesk.reports.figures import GROUP_BY, report
 from helpdesk.reports.local_time import offset_pieces
 from helpdesk.reports.percentiles import interpolated
 from helpdesk.reports.period import Period, parse_period
+from helpdesk.reports.report import GROUP_BY, report
 from helpdesk.web.response_models import Report
 from scripts.seed_shop import seed
 from shop import db

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from connectors.helpdesk_broker import HelpdeskEventBroker
 from helpdesk.record.models import Conversation
 from helpdesk.record.recorder import copy_events
-from helpdesk.reports.figures import report
 from helpdesk.reports.period import Period
+from helpdesk.reports.report import report
 from shop.config import load_shop_config
 from shop.settings import ROOT
 from shop.trust import claim

@@ -20,8 +20,8 @@ from helpdesk import keys
 from helpdesk.lease import lease
 from helpdesk.record.models import Conversation, Handoff, HandoffEvent, ReportDay, ReportDayDone
 from helpdesk.reports import rollup
-from helpdesk.reports.figures import GROUP_BY, report
 from helpdesk.reports.period import Period
+from helpdesk.reports.report import GROUP_BY, report
 from helpdesk.web.sweeper import ROLLUP_DAYS_PER_TICK, Sweeper
 from scripts.seed_shop import seed
 from shop import db

@@ -12,8 +12,8 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, raw
 
 from helpdesk.metrics import CONTENT_TYPE, DeskCollector, read_live
-from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import Resources, blocking
+from helpdesk.web.supervising import supervisor_only
 
 bp = Blueprint("metrics")
 
@@ -35,8 +35,6 @@ def _registry(app: Sanic) -> CollectorRegistry:
 
 @bp.get("/metrics")
 async def metrics(request: Request) -> HTTPResponse:
-    login = getattr(request.ctx, "login", None)
-    if login is not None and login.role != "supervisor":
-        raise ApiError("not_supervisor", "only a supervisor's login (or the service token) may read the metrics")
+    supervisor_only(request, "the metrics")
     body = await blocking(generate_latest, _registry(request.app))
     return raw(body, content_type=CONTENT_TYPE)

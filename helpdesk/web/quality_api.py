@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from typing import List
-from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
@@ -17,10 +16,9 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.quality import Finding
 from helpdesk.record.models import QaFinding
-from helpdesk.reports.period import PeriodError, parse_period
 from helpdesk.reports.quality import quality_report
-from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import blocking, hd
+from helpdesk.web.supervising import period_of, supervisor_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("quality")
@@ -40,22 +38,9 @@ def record_findings(record: sessionmaker, cid: str, agent_id: str, at: float, fi
         log.error("QA findings of %s in %s not recorded: %s", agent_id, cid, exc.__class__.__name__)
 
 
-def _one(request: Request, name: str) -> str | None:
-    given = request.get_args(keep_blank_values=True).getlist(name) or []
-    if len(given) > 1:
-        raise ApiError("bad_period", f"give '{name}' once")
-    return given[0] if given else None
-
-
 @bp.get("/reports/quality")
 async def quality(request: Request) -> HTTPResponse:
-    login = getattr(request.ctx, "login", None)  # None: the service token
-    if login is not None and login.role != "supervisor":
-        raise ApiError("not_supervisor", "only a supervisor may read the QA report")
+    supervisor_only(request, "the QA report")
     res = hd(request)
-    try:
-        period = parse_period(_one(request, "from"), _one(request, "to"), ZoneInfo(res.cfg.shop.timezone),
-                              res.desk.clock())  # fmt: skip
-    except PeriodError as exc:
-        raise ApiError("bad_period", str(exc)) from None
+    period = period_of(request)
     return json(await blocking(quality_report, res.record, res.cfg, period))

@@ -8,44 +8,29 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Collection, Optional
-from zoneinfo import ZoneInfo
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from helpdesk.reports.period import PeriodError, parse_period
 from helpdesk.reports.report import GROUP_BY, report
 from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import blocking, hd
+from helpdesk.web.supervising import one_arg, period_of, supervisor_only
 from shop.store import PlacedOrders, StoreUnavailable
 
 log = logging.getLogger(__name__)
 bp = Blueprint("reports")
 
 
-def _one(request: Request, name: str, error: str) -> Optional[str]:
-    """The query parameter, given at most once (None: absent)."""
-    given = request.get_args(keep_blank_values=True).getlist(name) or []
-    if len(given) > 1:
-        raise ApiError(error, f"give '{name}' once")
-    return given[0] if given else None
-
-
 @bp.get("/reports")
 async def reports(request: Request) -> HTTPResponse:
-    login = getattr(request.ctx, "login", None)  # None: the service token
-    if login is not None and login.role != "supervisor":
-        raise ApiError("not_supervisor", "only a supervisor may read the reports")
+    supervisor_only(request, "the reports")
     res = hd(request)
-    group_by = _one(request, "group_by", "bad_group_by")
-    group_by = "day" if group_by is None else group_by
+    group_by = one_arg(request, "group_by", "bad_group_by")
+    group_by = "day" if group_by is None else group_by  # given empty: refused below
     if group_by not in GROUP_BY:
         raise ApiError("bad_group_by")
-    try:
-        period = parse_period(_one(request, "from", "bad_period"), _one(request, "to", "bad_period"),
-                              ZoneInfo(res.cfg.shop.timezone), res.desk.clock())  # fmt: skip
-    except PeriodError as exc:
-        raise ApiError("bad_period", str(exc)) from None
+    period = period_of(request)
 
     def orders(start: datetime, end: datetime, numbers: Collection[str]) -> Optional[PlacedOrders]:
         try:

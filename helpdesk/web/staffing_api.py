@@ -17,6 +17,7 @@ from sanic.response import HTTPResponse, json
 from helpdesk.reports.staffing import staffing_plan
 from helpdesk.web.errors import ApiError
 from helpdesk.web.resources import blocking, hd
+from helpdesk.web.supervising import supervisor_only
 
 bp = Blueprint("staffing")
 N = TypeVar("N", int, float)
@@ -41,15 +42,9 @@ def _arg(request: Request, name: str, pattern: re.Pattern, parse: Callable[[str]
     return value
 
 
-def _supervisor_only(request: Request) -> None:
-    login = getattr(request.ctx, "login", None)  # None: the service token
-    if login is not None and login.role != "supervisor":
-        raise ApiError("not_supervisor", "only a supervisor may read the staffing forecast")
-
-
 @bp.get("/reports/staffing")
 async def staffing(request: Request) -> HTTPResponse:
-    _supervisor_only(request)
+    supervisor_only(request, "the staffing forecast")
     res = hd(request)
     defaults = res.cfg.staffing
     weeks = _arg(request, "weeks", WHOLE, int, lambda w: 1 <= w <= MAX_WEEKS, defaults.weeks,

@@ -76,7 +76,7 @@ class Order(Base):
     address = Column(Text, nullable=False)
     total = Column(Float, nullable=False)
     coupon_code = Column(String(32))
-    created_at = Column(DateTime, nullable=False)
+    created_at = Column(DateTime, index=True, nullable=False)  # the reports read a window of orders (conversion)
     paid_at = Column(DateTime)
     shipped_at = Column(DateTime)
     delivered_at = Column(DateTime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from typing import Collection, List, Optional
 
 from sqlalchemy.orm import sessionmaker
@@ -25,7 +25,7 @@ from helpdesk.record.alert_watch import AlertWatch
 from helpdesk.record.rebuild import ensure_state
 from helpdesk.record.recorder import copy_events
 from helpdesk.reports.conversion import OrderLookup
-from helpdesk.reports.rollup import roll_up_settled
+from helpdesk.reports.rollup import last_settled, roll_up_settled
 from helpdesk.web.rasa_client import RasaClient, RasaUnavailable
 from shop.config import ShopConfig
 from shop.store import PlacedOrders, StoreUnavailable
@@ -46,6 +46,7 @@ class Sweeper:
         self.cfg = cfg
         self.rasa = rasa
         self.alerts = AlertWatch(desk, record, cfg.alerts)
+        self._rolled_through: Optional[date] = None  # the settled day up to which every day is rolled up
         self.webhook = WebhookSender(desk.redis, cfg.alerts.webhook, alert_webhook_secret, cfg.shop.name.en, desk.clock)
 
     def tick(self) -> Counter:
@@ -70,11 +71,18 @@ class Sweeper:
         return +done
 
     def roll_up(self) -> int:
-        """Roll up the newest settled days not rolled up yet, a few per tick; returns the days written."""
+        """Roll up the newest settled days not rolled up yet, a few per tick; returns the days written. Once every
+        settled day is done, nothing is asked of SQL again until the next day settles."""
+        now = self.desk.clock()
+        if self._rolled_through == last_settled(self.cfg, now):
+            return 0
         with lease(self.desk.redis, "report_rollup", ttl_ms=ROLLUP_LEASE_MS) as held:
             if not held:
                 return 0
-            return roll_up_settled(self.record, self.cfg, self.desk.clock(), self._orders, ROLLUP_DAYS_PER_TICK)
+            written = roll_up_settled(self.record, self.cfg, now, self._orders, ROLLUP_DAYS_PER_TICK)
+        if written == 0:
+            self._rolled_through = last_settled(self.cfg, now)
+        return written
 
     def _orders(self, start: datetime, end: datetime, numbers: Collection[str]) -> Optional[PlacedOrders]:
         if self.orders is None:

@@ -224,7 +224,7 @@ def topic_of(sentence: str, span: Span, topics: Sequence[str] = tuple(TOPICS)) -
         for m in TOPICS[name].finditer(sentence, lo, hi + _LONGEST_WORD):
             if m.start() > hi:
                 break
-            if _counted_from(sentence, m):
+            if _counted_from(sentence, m) or (name == "delivery" and _refund_arrives(sentence, m)):
                 continue
             between = sentence[m.end() : span.start] if m.end() <= span.start else sentence[span.end : m.start()]
             if _CLAUSE_BREAK.search(between):
@@ -233,6 +233,11 @@ def topic_of(sentence: str, span: Span, topics: Sequence[str] = tuple(TOPICS)) -
             if gap <= MAX_GAP and (best is None or gap < best[0]):
                 best = (gap, Span(min(m.start(), span.start), max(m.end(), span.end), name))
     return best[1] if best else None
+
+
+def _refund_arrives(sentence: str, m: re.Match) -> bool:
+    """The delivery word is what a refund does: "your refund arrives in 2 days" is a refund promise."""
+    return TOPICS["refund"].search(sentence, max(0, m.start() - 20), m.start()) is not None
 
 
 def _counted_from(sentence: str, m: re.Match) -> bool:

@@ -75,6 +75,7 @@ BREACHES = [
     # a faster refund (warn): business days as business days, calendar time against their longest span, at once
     ("We will refund you in 2 days.", "refund_days"),
     ("You'll get your refund within 48 hours.", "refund_days"),
+    ("Your refund arrives in 2 days.", "refund_days"),  # the refund arrives: not a delivery
     ("We refund you right away.", "refund_days"),
     ("2个工作日内退款", "refund_days"),
     ("马上退款给您", "refund_days"),

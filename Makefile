@@ -95,6 +95,9 @@ validate: install  ## rasa data validate (the shop's rendered data) + the shop c
 eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules
 	$(PY) -m scripts.evaluate
 
+harvest: install  ## the messages the bot missed lately (SINCE=7d), masked and counted, from the stored conversations
+	$(PY) -m scripts.harvest --since $(or $(SINCE),7d)
+
 stories: install $(MODEL)  ## dialogue story tests (rasa test core --fail-on-prediction-errors)
 	@mkdir -p results
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/stories \

@@ -10,6 +10,7 @@ shop's orders of the window they span, and they are matched here.
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,11 +22,27 @@ from sqlalchemy.sql import ColumnElement
 
 from helpdesk.record.models import Conversation, Handoff
 from helpdesk.reports.period import Period
-from shop.store import PlacedOrders
+from shop.store import PlacedOrders, ShopStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
 
 # the shop's orders placed in [start, end] (naive UTC) and the owners of the proven order numbers among their buyers,
 # or None when its platform cannot say (ShopStore.orders_placed)
 OrderLookup = Callable[[datetime, datetime, Collection[str]], Optional[PlacedOrders]]
+
+
+def shop_orders(store: ShopStore) -> OrderLookup:
+    """The store's orders_placed, with its data out of reach read as "unknown" (logged): the other figures stand,
+    conversion is null (a rolled-up day gets it from a later report)."""
+
+    def lookup(start: datetime, end: datetime, numbers: Collection[str]) -> Optional[PlacedOrders]:
+        try:
+            return store.orders_placed(start, end, numbers)
+        except StoreUnavailable as exc:
+            log.warning("the shop's orders could not be read, conversion unknown: %s", exc)
+            return None
+
+    return lookup
 
 
 @dataclass

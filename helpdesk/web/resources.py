@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.desk import Desk
 from helpdesk.record.models import open_record
+from helpdesk.reports.conversion import shop_orders
 from helpdesk.web.rasa_client import RasaClient
 from helpdesk.web.sweeper import Sweeper
 from shop import db
@@ -41,7 +42,7 @@ class Resources:
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
         return cls(settings, cfg, desk, record, shop, rasa,
-                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop.orders_placed))  # fmt: skip
+                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop)))  # fmt: skip
 
     def close(self) -> None:
         self.sweeper.webhook.close()

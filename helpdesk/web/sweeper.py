@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import date, datetime
-from typing import Collection, List, Optional
+from datetime import date
+from typing import List, Optional
 
 from sqlalchemy.orm import sessionmaker
 
@@ -28,7 +28,6 @@ from helpdesk.reports.conversion import OrderLookup
 from helpdesk.reports.rollup import last_settled, roll_up_settled
 from helpdesk.web.rasa_client import RasaClient, RasaUnavailable
 from shop.config import ShopConfig
-from shop.store import PlacedOrders, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ class Sweeper:
     def __init__(self, desk: Desk, record: sessionmaker, cfg: ShopConfig, rasa: Optional[RasaClient],
                  alert_webhook_secret: str = "", orders: Optional[OrderLookup] = None) -> None:  # fmt: skip
         self.desk = desk
-        self.orders = orders  # the shop's orders (ShopStore.orders_placed), for the rollups' conversion
+        self.orders = orders  # the shop's orders (conversion.shop_orders), for the rollups' conversion
         self.record = record
         self.cfg = cfg
         self.rasa = rasa
@@ -79,19 +78,10 @@ class Sweeper:
         with lease(self.desk.redis, "report_rollup", ttl_ms=ROLLUP_LEASE_MS) as held:
             if not held:
                 return 0
-            written = roll_up_settled(self.record, self.cfg, now, self._orders, ROLLUP_DAYS_PER_TICK)
+            written = roll_up_settled(self.record, self.cfg, now, self.orders, ROLLUP_DAYS_PER_TICK)
         if written == 0:
             self._rolled_through = last_settled(self.cfg, now)
         return written
-
-    def _orders(self, start: datetime, end: datetime, numbers: Collection[str]) -> Optional[PlacedOrders]:
-        if self.orders is None:
-            return None
-        try:
-            return self.orders(start, end, numbers)
-        except StoreUnavailable as exc:  # rolled up without conversion; a report fills it in later
-            log.warning("rollups: the shop's orders could not be read, conversion left for later: %s", exc)
-            return None
 
     def resume_bots(self, limit: int = 20) -> List[str]:
         """Tell Rasa to take over resolved chats (the outbox {kefu}:resume); retried until Rasa answers.

@@ -31,6 +31,7 @@ from helpdesk.lease import lease
 from shop.config import AlertWebhook, ShopConfig
 from shop.settings import Settings, UnsafeStart
 
+OUTBOX = "alert_webhook"  # its name among the outboxes (helpdesk/metrics.py)
 log = logging.getLogger(__name__)
 
 FIELDS = ("alert", "state", "text", "value", "threshold", "since", "at")
@@ -132,6 +133,7 @@ class WebhookSender:
         failed = json.dumps({**delivery, "attempts": attempts, "failed_at": self.clock(), "why": why})
         with self.redis.pipeline() as pipe:  # MULTI: dropped and remembered together
             pipe.lpush(keys.ALERT_FAILED, failed).ltrim(keys.ALERT_FAILED, 0, KEEP_FAILED - 1)
+            pipe.hincrby(keys.OUTBOX_FAILED, OUTBOX, 1)  # kefu_outbox_failed_total{outbox="alert_webhook"}
             pipe.lrem(keys.ALERT_OUTBOX, 1, delivery_id).hdel(keys.ALERT_DELIVERIES, delivery_id)
             pipe.execute()
         return "failed"

@@ -21,12 +21,12 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from helpdesk import keys
 from helpdesk.agents import STATUSES
+from helpdesk.alert_webhook import OUTBOX as ALERT_WEBHOOK
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # Prometheus's text format, which every Prometheus reads
 # how a chat came to an agent: the event kinds that give it one (keys.EVENT_COUNTS counts a transfer to an agent
 # as transferred, one to a group as transferred_to_group)
 ASSIGNMENT_KINDS = ("assigned", "claimed", "reassigned", "transferred")
-ALERT_WEBHOOK = "alert_webhook"  # the outbox of helpdesk/alert_webhook.py, beside the channels' ones
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def read_live(client: redis.Redis, now: float) -> LiveFigures:
         pipe.xlen(keys.EVENTS)
         pipe.hgetall(keys.EVENT_COUNTS)
         pipe.llen(keys.ALERT_OUTBOX)
-        pipe.hget(keys.OUTBOX_FAILED, ALERT_WEBHOOK)  # counted if the webhook's sender counts its drops there
+        pipe.hget(keys.OUTBOX_FAILED, ALERT_WEBHOOK)
         waiting_ids, agent_ids, resume, unrecorded, events, alerts_pending, alerts_failed = pipe.execute()
     with client.pipeline(transaction=False) as pipe:
         for cid in waiting_ids:

@@ -28,16 +28,6 @@ from tests.helpdesk.test_console_api import Console
 from tests.reports import history
 from tests.reports.history import AGENT, play
 
-# tests/helpdesk/conftest.py's fixtures, here too: a real Redis with a clock the test moves, the record on SQLite
-# then PostgreSQL, and helpdesk apps served in this process
-clock = desk_fixtures.clock
-make_desk = desk_fixtures.make_desk
-helpdesk_db = desk_fixtures.helpdesk_db
-record_db = desk_fixtures.record_db
-start_redis_server = desk_fixtures.start_redis_server
-serve_helpdesk = desk_fixtures.serve_helpdesk
-hd = desk_fixtures.hd
-
 CFG = load_shop_config(ROOT / "shop.yml")  # Asia/Shanghai; conversion within 24 h; reply rates within 30 s and 180 s
 PERIOD = Period(date(2027, 1, 15), date(2027, 1, 17), ZoneInfo(history.TZ))
 

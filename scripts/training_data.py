@@ -131,18 +131,22 @@ def shop_nlu(cfg: ShopConfig, vocab: Vocabulary, products: Sequence[ProductView]
     return "\n".join(out) + "\n"
 
 
-def write(cfg: ShopConfig, products: Sequence[ProductView], out: Path) -> Dict[str, int]:
-    """Render every template file into out/, and out/shop.yml; the counts written."""
+def write(cfg: ShopConfig, products: Sequence[ProductView], out: Path, reviewed: Path | None = None) -> Dict[str, int]:
+    """Render every template file into out/, and out/shop.yml; the counts written. `reviewed`: the examples a trainer
+    accepted (shop.settings reviewed_nlu), rendered too when it lies outside data/nlu/."""
     vocab = Vocabulary.of(cfg, products)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.yml"):
         old.unlink()  # a template removed from data/nlu/ must not train on
+    templates = [(t, t.name) for t in sorted(TEMPLATES.glob("*.yml"))]
+    if reviewed is not None and reviewed.is_file() and reviewed.resolve().parent != TEMPLATES.resolve():
+        templates.append((reviewed, f"accepted_{reviewed.name}"))
     filled = 0
-    for template in sorted(TEMPLATES.glob("*.yml")):
+    for template, name in templates:
         lines = template.read_text(encoding="utf-8").splitlines()
         rendered = [render_line(line, vocab, f"{template.name}:{i}") for i, line in enumerate(lines)]
         filled += sum(a != b for a, b in zip(lines, rendered, strict=True))
-        (out / template.name).write_text("\n".join(rendered) + "\n", encoding="utf-8")
+        (out / name).write_text("\n".join(rendered) + "\n", encoding="utf-8")
     (out / "shop.yml").write_text(shop_nlu(cfg, vocab, products), encoding="utf-8")
     return {"products": len(products), "examples_filled": filled, "sizes": len(vocab.sizes)}
 
@@ -176,7 +180,7 @@ def render(settings: Settings, out: Path | None = None) -> Path:
     if not products:
         raise EmptyCatalog(f"the shop's catalog ({cfg.store.adapter}) has no products: nothing to train on")
     out = out or default_out(settings)
-    counts = write(cfg, products, out)
+    counts = write(cfg, products, out, settings.reviewed_nlu)
     print(f"{out}: {counts['products']} products, {counts['examples_filled']} examples filled", file=sys.stderr)
     return out
 

@@ -158,7 +158,8 @@ class Agent(_Strict):
     categories: List[str]  # categories.yml names, or "*" for all
     tier: Literal["junior", "senior"]
     groups: List[str] = []
-    role: Literal["agent", "supervisor"] = "agent"  # supervisor: may act on other agents' chats
+    # supervisor: may act on other agents' chats, reads the reports; trainer: reviews what the bot missed (capacity 0)
+    role: Literal["agent", "supervisor", "trainer"] = "agent"
 
     @validator("categories", "groups", each_item=True)
     def _no_commas(cls, v: str) -> str:  # noqa: N805
@@ -177,6 +178,12 @@ class Helpdesk(_Strict):
         if len(ids) != len(set(ids)):
             raise ValueError("agent ids must be unique")
         return v
+
+    @property
+    def chat_agents(self) -> List[Agent]:
+        """The agents who take chats: all but the trainers, who are never in the live desk (their console login
+        reads shop.yml), so never count among the agents online, offline or with room."""
+        return [a for a in self.agents if a.role != "trainer"]
 
 
 class Tracking(_Strict):

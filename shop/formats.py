@@ -46,6 +46,7 @@ CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call
 MAX_BUYER_TEXT = 10_000  # one buyer message, on every channel
 MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
+MAX_EXAMPLE_CHARS = 300  # a training example the Trainer view writes: a longer message is rarely one intent
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
 

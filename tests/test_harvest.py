@@ -1,85 +1,52 @@
-"""The trainer's harvest (scripts/harvest.py) on a real Rasa SQL tracker store holding generated conversations and
-a real handoff record: it finds exactly the planted misses, counts repeats once per distinct text, and leaves no
-email, phone, order number or name in what it shows."""
+"""The trainer's harvest (helpdesk/training/harvest.py) on a real Rasa SQL tracker store holding generated
+conversations and a real handoff record, on SQLite and on PostgreSQL: it finds exactly the planted misses, counts
+repeats once per distinct text, and leaves no email, phone, order number or name in what it shows."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-from pathlib import Path
-from typing import List, Tuple
+from typing import Iterator, Tuple
 
 import pytest
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import sessionmaker
 
-from helpdesk.record.models import Handoff, open_record
-from scripts import harvest
+from helpdesk.record.models import open_record
+from helpdesk.training import harvest
+from scripts import trainer
 from shop import db
 from shop.config import load_shop_config
 from shop.formats import EMAIL
 from shop.masking import mask
 from shop.settings import ROOT
+from tests.conftest import postgres_schema
+from tests.missed import OLD, PLANTED, T0, UNDERSTOOD, plant, record_handoffs
 
 CFG = load_shop_config(ROOT / "shop.yml")
-T0 = 1_800_000_000.0
-
-# (conversation, seconds after T0, text, guessed intent, confidence)
-Said = Tuple[str, float, str, str, float]
-UNDERSTOOD: List[Said] = [
-    ("c-ok", 1, "where is my order A10002", "order_status", 0.97),
-    ("c-ok", 2, "lily.chen@example.com", "inform_email", 0.99),
-    ("c-fail", 10, "do you ship to mars", "shipping_time", 0.93),  # understood, but the handoff's last two are not
-]
-PLANTED: List[Said] = [
-    ("c-a", 20, "can i pay with my grandma's card", "nlu_fallback", 0.31),
-    ("c-b", 30, "Can I pay with my grandma's   card", "payment_failed", 0.42),  # the same, low confidence
-    ("c-a", 40, "what's your tiktok", "out_of_scope", 0.88),
-    ("c-fail", 50, "the thing with the stuff", "greet", 0.65),  # before the bot_failed handoff
-    (
-        "c-fail",
-        60,
-        "my name is Lily Chen, call 13812345678 or mail lily.chen@example.com about A10001",
-        "product_stock",
-        0.71,
-    ),  # fmt: skip
-]
-OLD: List[Said] = [("c-old", -10 * 86_400, "some ancient gibberish", "nlu_fallback", 0.2)]  # before --since
 
 
-def _store(path: Path, said: List[Said]) -> str:
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
-    trackers = {}
-    for cid, dt, text, intent, confidence in sorted(said, key=lambda s: s[1]):
-        tracker = trackers.setdefault(cid, DialogueStateTracker(cid, []))
-        guess = {"name": intent, "confidence": confidence}
-        parsed = {"text": text, "intent": guess}
-        tracker.update(UserUttered(text, guess, timestamp=T0 + dt, parse_data=parsed))
-    for tracker in trackers.values():
-        asyncio.run(store.save(tracker))
-    store.engine.dispose()
-    return f"sqlite:///{path}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def stores(request, tmp_path) -> Iterator[Tuple[str, sessionmaker, str]]:
+    """(tracker store URL, the record, its URL) holding the generated conversations, on SQLite then PostgreSQL."""
+    if request.param == "sqlite":
+        tracker_url, helpdesk_url = f"sqlite:///{tmp_path / 'tracker.db'}", f"sqlite:///{tmp_path / 'helpdesk.db'}"
+        yield from _filled(tracker_url, helpdesk_url)
+        return
+    with postgres_schema("kefu_trk") as tracker_url, postgres_schema("kefu_hd") as helpdesk_url:
+        yield from _filled(tracker_url, helpdesk_url)
 
 
-@pytest.fixture
-def stores(tmp_path) -> Tuple[str, str]:
-    tracker_url = _store(tmp_path / "tracker.db", UNDERSTOOD + PLANTED + OLD)
-    helpdesk_url = f"sqlite:///{tmp_path / 'helpdesk.db'}"
+def _filled(tracker_url: str, helpdesk_url: str) -> Iterator[Tuple[str, sessionmaker, str]]:
+    plant(tracker_url, UNDERSTOOD + PLANTED + OLD)
     record = open_record(helpdesk_url)
-    with record.begin() as session:
-        session.add(Handoff(id="h-1", conversation_id="c-fail", created_at=T0 + 61, state="resolved",
-                            reason="bot_failed", category="other"))  # fmt: skip
-        session.add(Handoff(id="h-2", conversation_id="c-ok", created_at=T0 + 3, state="resolved",
-                            reason="requested", category="human"))  # fmt: skip
+    record_handoffs(record)
+    yield tracker_url, record, helpdesk_url
     db.close(record)
-    return tracker_url, helpdesk_url
 
 
 def test_the_harvest_finds_exactly_the_planted_misses(stores):
-    entries = harvest.harvest(*stores, CFG, since=T0 - 86_400, below=CFG.handoff.unclear_below)
+    tracker_url, record, _ = stores
+    entries = harvest.harvest(tracker_url, record, CFG, since=T0 - 86_400, below=CFG.handoff.unclear_below)
     got = {e.text: (e.count, dict(e.why), e.conversations) for e in entries}
     assert got == {
         "can i pay with my grandma's card": (2, {"fallback": 1, "low_confidence": 1}, ["c-a", "c-b"]),
@@ -92,11 +59,11 @@ def test_the_harvest_finds_exactly_the_planted_misses(stores):
 
 
 def test_nothing_personal_is_left_and_the_command_line_prints_json(stores, monkeypatch, capsys):
-    tracker_url, helpdesk_url = stores
+    tracker_url, _, helpdesk_url = stores
     monkeypatch.setenv("TRACKER_DATABASE_URL", tracker_url)
     monkeypatch.setenv("HELPDESK_DATABASE_URL", helpdesk_url)
-    monkeypatch.setattr(harvest.time, "time", lambda: T0 + 3600)
-    assert harvest.main(["--since", "2d", "--json"]) == 0
+    monkeypatch.setattr(trainer.time, "time", lambda: T0 + 3600)
+    assert trainer.main(["inbox", "--since", "2d", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) == 4 and lines[0]["count"] == 2
     assert lines[0]["conversations"][0] == {"id": "c-a", "transcript": "/conversations/c-a/transcript"}

@@ -17,13 +17,15 @@ PACKAGES = ("shop", "helpdesk", "actions", "connectors", "components", "carrier"
             "fake_platforms", "scripts", "benchmarks")  # fmt: skip
 
 # room -> the rooms it may import (besides itself). The helpdesk is split: its live-queue library
-# ("helpdesk"), the SQL record above it, the supervisors' reports above the record, and the web service on top.
+# ("helpdesk"), the SQL record above it, the supervisors' reports and the trainer's loop above the record, and the
+# web service on top.
 MAY_IMPORT: Dict[str, Set[str]] = {
     "shop": set(),
     "helpdesk": {"shop"},
     "helpdesk.record": {"shop", "helpdesk"},
     "helpdesk.reports": {"shop", "helpdesk", "helpdesk.record"},
-    "helpdesk.web": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports"},
+    "helpdesk.training": {"shop", "helpdesk", "helpdesk.record"},
+    "helpdesk.web": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.training"},
     "actions": {"shop", "helpdesk"},
     "connectors": {"shop", "helpdesk"},
     "components": {"shop"},
@@ -32,16 +34,17 @@ MAY_IMPORT: Dict[str, Set[str]] = {
     "fake_marketplace": {"shop", "connectors", "fake_platforms"},
     "fake_platforms": {"shop"},  # stand-ins for Shopify, WooCommerce and the marketplace's order API
     # entry points: anything but the actions, which only Rasa's action server loads
-    "scripts": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors", "components",
-                "carrier", "fake_marketplace", "fake_platforms"},
-    "benchmarks": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.web", "connectors",
+    "scripts": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.training", "helpdesk.web",
+                "connectors", "components", "carrier", "fake_marketplace", "fake_platforms"},
+    "benchmarks": {"shop", "helpdesk", "helpdesk.record", "helpdesk.reports", "helpdesk.training", "helpdesk.web",
+                   "connectors",
                    "components", "carrier", "fake_marketplace", "fake_platforms", "scripts"},
 }  # fmt: skip
 
 
 def room_of(module: str) -> str:
     parts = module.split(".")
-    if parts[0] == "helpdesk" and len(parts) > 1 and parts[1] in ("record", "reports", "web"):
+    if parts[0] == "helpdesk" and len(parts) > 1 and parts[1] in ("record", "reports", "training", "web"):
         return f"helpdesk.{parts[1]}"
     return parts[0]
 

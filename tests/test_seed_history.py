@@ -35,7 +35,7 @@ CFG = load_shop_config(ROOT / "shop.yml")
 TZ = ZoneInfo(CFG.shop.timezone)
 NOW = 1_800_000_000.0  # 2027-01-15 16:00 in Shanghai
 WEEKS = 1
-AGENTS = {a.id for a in CFG.helpdesk.agents}
+AGENTS = {a.id for a in CFG.helpdesk.chat_agents}
 
 
 def shop_at(url: str) -> str:

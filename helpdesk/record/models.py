@@ -189,6 +189,39 @@ class ReportDayDone(Base):
     at = Column(Float, nullable=False)
 
 
+class TrainingFlag(Base):
+    """An agent's "the bot misunderstood this" on a buyer's line of a transcript, with the intent it should have been
+    (helpdesk/training/flags.py). The text is masked (shop/masking.py) and taken from the stored turn, never from
+    the agent's request."""
+
+    __tablename__ = "training_flags"
+    __table_args__ = (Index("ix_training_flags_turn", "conversation_id", "turn_at", unique=True),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(255), nullable=False)
+    turn_at = Column(Float, nullable=False)  # the buyer turn's timestamp in the tracker
+    key = Column(String(16), index=True, nullable=False)  # the masked text's key (helpdesk/training/inbox.py)
+    text = Column(Text, nullable=False)
+    guessed = Column(String(formats.MAX_LABEL), nullable=False, default="")  # what the bot had made of it
+    intent = Column(String(formats.MAX_LABEL), nullable=False)
+    agent = Column(String(40), nullable=False)
+    at = Column(Float, index=True, nullable=False)
+
+
+class TrainingDecision(Base):
+    """A trainer's decision on one entry of the inbox: an intent (the example was written to the reviewed-examples
+    file) or "ignore". A decided text leaves the inbox for good, until the decision is undone."""
+
+    __tablename__ = "training_decisions"
+
+    key = Column(String(16), primary_key=True)
+    text = Column(Text, nullable=False)  # masked, as the trainer saw it
+    decision = Column(String(formats.MAX_LABEL), nullable=False)  # an intent, or "ignore"
+    example = Column(Text)  # the line written to the file (NULL for ignore)
+    trainer = Column(String(40), nullable=False)
+    at = Column(Float, index=True, nullable=False)
+
+
 # columns added to a table after its first release: a record made by an earlier kefu gets them at start
 ADDED_COLUMNS = {
     "handoff_events": {"wait_s": "FLOAT"},

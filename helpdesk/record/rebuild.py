@@ -74,7 +74,7 @@ def rebuild(desk: Desk, db: sessionmaker, cfg: ShopConfig) -> int:
     with lease(client, "rebuild", ttl_ms=60_000) as held:
         if not held:
             return 0
-        desk.agents.register_all(cfg.helpdesk.agents)
+        desk.agents.register_all(cfg.helpdesk.chat_agents)
         with db() as session:
             rows = open_handoffs(session)
             times = recent_handle_times(session)

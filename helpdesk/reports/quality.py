@@ -35,7 +35,7 @@ def quality_report(record: sessionmaker, cfg: ShopConfig, period: Period) -> Dic
         ).all()
         latest = [{"at": f.at, "agent": f.agent, "conversation_id": f.conversation_id, "rule": f.rule,
                    "action": f.action, "excerpt": f.excerpt} for f in recent]  # fmt: skip
-    names = {a.id: a.name for a in cfg.helpdesk.agents}
+    names = {a.id: a.name for a in cfg.helpdesk.chat_agents}
     rules_of: Dict[str, Dict[str, int]] = {}
     for agent, rule, count in by_agent_rule:
         rules_of.setdefault(agent, {})[rule] = count

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from http.cookies import CookieError
 from typing import List, Optional
 
 from sanic import Request, Sanic
 from sanic.response import json
 
 from helpdesk.record.rebuild import ensure_state
-from helpdesk.web import api, console, logins, metrics_api, quality_api, reports_api, staffing_api
+from helpdesk.web import api, console, logins, metrics_api, quality_api, reports_api, staffing_api, training_api
 from helpdesk.web.errors import ApiError, install_error_handlers
 from helpdesk.web.openapi import SPEC
 from helpdesk.web.resources import Resources, blocking, hd
@@ -58,6 +59,7 @@ def create_app(
     app.blueprint(staffing_api.bp)
     app.blueprint(quality_api.bp)  # GET /reports/quality (the reply route checks each reply itself)
     app.blueprint(reports_api.bp)  # GET /reports (the supervisors' figures)
+    app.blueprint(training_api.bp)  # the trainer's inbox, decisions and the agents' flags
     app.static("/console/static", str(console.STATIC))
     install_error_handlers(app)
 
@@ -73,7 +75,7 @@ def create_app(
         request.ctx.login = None
         if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
             return None
-        login = await blocking(logins.find, hd(request).desk.redis, request.cookies.get(logins.COOKIE))
+        login = await blocking(logins.find, hd(request).desk.redis, _session_cookie(request))
         if login is not None:
             unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
             given = request.headers.get("x-csrf-token", "")
@@ -93,7 +95,7 @@ def create_app(
     async def open_resources(app: Sanic, _) -> None:
         res = await blocking(Resources.open, settings, cfg)
         app.ctx.hd = res
-        await blocking(res.desk.agents.register_all, cfg.helpdesk.agents)
+        await blocking(res.desk.agents.register_all, cfg.helpdesk.chat_agents)
         await blocking(ensure_state, res.desk, res.record, cfg)
         if sweep:
             app.add_task(_sweep(res.sweeper, settings.sweep_interval_s))
@@ -105,6 +107,15 @@ def create_app(
         await blocking(app.ctx.hd.close)
 
     return app
+
+
+def _session_cookie(request: Request) -> Optional[str]:
+    """The console login's cookie; none in a Cookie header the standard library cannot parse (as a browser never
+    sends it: whoever sent it is no console)."""
+    try:
+        return request.cookies.get(logins.COOKIE)
+    except CookieError:
+        return None
 
 
 def _raw(header: str) -> bytes:

@@ -22,6 +22,7 @@ from helpdesk import keys
 from helpdesk.payloads import agent_of
 from helpdesk.record import accounts
 from helpdesk.record.models import ConversationNote, Handoff, PersonalQuickReply
+from helpdesk.training.inbox import flags_of
 from helpdesk.web import logins
 from helpdesk.web import request_models as ask
 from helpdesk.web.errors import ApiError
@@ -59,9 +60,16 @@ def _page_headers() -> Dict[str, str]:
 
 
 # -- login ---------------------------------------------------------------------------------
+def profile_of(res: Resources, agent_id: str) -> Dict[str, Any]:
+    """A console user's profile: an agent's from the live desk, a trainer's from shop.yml (trainers take no chats,
+    so the desk does not hold them); {} for no one."""
+    trainer = next((a for a in res.cfg.helpdesk.agents if a.id == agent_id and a.role == "trainer"), None)
+    return {"name": trainer.name, "role": trainer.role} if trainer else res.desk.agents.get(agent_id)
+
+
 def _login(res: Resources, agent_id: str, password: str) -> Optional[logins.ConsoleLogin]:
     """A new login, or None for a wrong agent or password."""
-    profile = res.desk.agents.get(agent_id)
+    profile = profile_of(res, agent_id)
     with res.record() as session:
         verified = accounts.verify(session, agent_id, password)
     if not verified or not profile:
@@ -79,7 +87,7 @@ async def login(request: Request) -> HTTPResponse:
     s = await blocking(_login, res, agent_id, body.password)
     if s is None:
         raise ApiError("bad_login")
-    name = (await blocking(res.desk.agents.get, agent_id)).get("name")
+    name = (await blocking(profile_of, res, agent_id)).get("name")
     response = json({"agent": agent_id, "name": name, "role": s.role, "csrf": s.csrf})
     response.cookies[logins.COOKIE] = s.token
     cookie = response.cookies[logins.COOKIE]
@@ -101,7 +109,7 @@ async def logout(request: Request) -> HTTPResponse:
 @bp.get("/auth/me")
 async def me(request: Request) -> HTTPResponse:
     s = login_of(request)
-    profile = await blocking(hd(request).desk.agents.get, s.agent)
+    profile = await blocking(profile_of, hd(request), s.agent)
     return json({"agent": s.agent, "name": profile.get("name"), "role": s.role, "csrf": s.csrf})
 
 
@@ -109,12 +117,17 @@ async def me(request: Request) -> HTTPResponse:
 def _transcript(res: Resources, cid: str) -> Dict[str, Any]:
     """Every turn from the Rasa tracker: the buyer, the bot, and the agents (bot turns with metadata.kefu_agent);
     the messages the buyer's channel finally failed to deliver (newest first), and what a channel that reports
-    it knows of the buyer's side (a marketplace: read_up_to, closed_at, last_message_at, in ms)."""
+    it knows of the buyer's side (a marketplace: read_up_to, closed_at, last_message_at, in ms). A buyer turn says
+    what the bot made of it, and the intent an agent flagged it with (helpdesk/training/)."""
     tracker = res.rasa.tracker(cid)
+    flagged = flags_of(res.record, cid)
     turns: List[Dict[str, Any]] = []
     for e in tracker.get("events") or []:
         if e.get("event") == "user" and e.get("text"):
-            turns.append({"who": "buyer", "text": e["text"], "at": e.get("timestamp")})
+            guess = (e.get("parse_data") or {}).get("intent") or {}
+            at = e.get("timestamp")
+            turns.append({"who": "buyer", "text": e["text"], "at": at, "intent": guess.get("name"),
+                          "confidence": guess.get("confidence"), "flagged": flagged.get(at)})  # fmt: skip
         elif e.get("event") == "bot" and e.get("text"):
             agent = agent_of(e)
             turns.append({"who": "agent" if agent else "bot", "agent": agent.get("id"), "text": e["text"],

@@ -32,6 +32,8 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "bad_status": (400, "status must be online, away or offline"),
     "need_agent_or_group": (400, "give exactly one of to_agent and to_group"),
     "bad_period": (400, "'from' and 'to' must be dates (YYYY-MM-DD), from not after to, at most 366 days apart"),
+    "unknown_intent": (400, "not an intent of the domain (categories.yml)"),
+    "need_intent_or_ignore": (400, "give exactly one of 'intent' and 'ignore': true"),
     "bad_group_by": (400, "group_by must be one of day, hour, agent, category, channel, language"),
     "body_too_large": (413, f"the body is larger than {formats.MAX_BODY_BYTES} bytes"),
     # who asks
@@ -41,12 +43,14 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "csrf": (403, "missing or wrong X-CSRF-Token header"),
     "not_you": (403, "a console user acts only as themselves"),
     "not_supervisor": (403, "only a supervisor may act on another agent's conversation"),
+    "not_trainer": (403, "only a trainer's or a supervisor's login (or the service token) may use the trainer's inbox"),
     "too_many_attempts": (429, "too many login attempts; wait a minute"),
     # what is there, and in which state
     "not_found": (404, "no handoff for this conversation"),
     "unknown_agent": (404, "no such agent"),
     "unknown_group": (404, "no agent is in that group"),
     "unknown_shortcut": (404, "no quick reply with that shortcut"),
+    "unknown_entry": (404, "no such entry in the trainer's inbox (decided meanwhile, or older than 90 days)"),
     "not_yours": (409, "the conversation is assigned to another agent"),
     "not_waiting": (409, "the conversation is not waiting (already assigned or resolved)"),
     "not_assigned": (409, "the conversation is not assigned to anyone; claim it first"),
@@ -55,6 +59,10 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "agent_not_online": (409, "the agent is not online"),
     "same_agent": (409, "the conversation is already with that agent"),
     "offline": (409, "the agent is offline; set the status to online first"),
+    # the trainer's loop (helpdesk/training/): the reason says which example or file
+    "already_example": (409, "the example is in the training data already; nothing was recorded"),
+    "bad_example": (422, "the message cannot be an example (nothing left once masked, or too long for one intent)"),
+    "reviewed_file_edited": (409, "the reviewed-examples file holds more than intents and examples; fix it by hand"),
     # the quality check of replies (helpdesk/quality.py): the body's "findings" say which rules and why
     "qa_blocked": (422, "the reply breaks a rule of the shop's quality check; nothing was sent"),
     # HTTP itself

@@ -34,6 +34,8 @@ class Model(BaseModel):
                     if "$ref" in prop:  # the siblings of a $ref are ignored
                         properties[name] = prop = {"allOf": [prop]}
                     prop["nullable"] = True
+                    if "enum" in prop:  # OpenAPI 3.0.3: a nullable enum lists null among its values
+                        prop["enum"] = [*prop["enum"], None]
             if not vars(model).get("__doc__"):  # pydantic would describe it with a base class's docstring
                 schema.pop("description", None)
             schema.update(model.rules)

@@ -8,12 +8,14 @@ across fields (a root validator's ValueError).
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar, Dict, Literal, Optional
 
-from pydantic import Extra, Field, StrictBool, conint, constr, root_validator
+from pydantic import ConstrainedFloat, Extra, Field, StrictBool, conint, constr, root_validator, validator
 
 from helpdesk.agents import STATUSES
-from helpdesk.web.fields import AgentId, AgentText, ConversationId, GroupName, Label, Model, Shortcut, Text
+from helpdesk.training.inbox import intents
+from helpdesk.web.fields import AgentId, AgentText, ConversationId, GroupName, Label, Matching, Model, Shortcut, Text
 from shop import formats
 
 MAX_PASSWORD = 200  # scrypt hashes at most this much of a password
@@ -136,3 +138,59 @@ class OwnQuickReply(Body):
         if not values.get("en") and not values.get("zh"):
             raise ValueError("give the text in en, zh or both")
         return values
+
+
+# -- the trainer's loop (helpdesk/web/training_api.py) ------------------------------------------
+class EntryKey(Matching):
+    """An inbox entry's key (helpdesk/training/harvest.py key_of)."""
+
+    regex = re.compile(r"^[0-9a-f]{16}$")
+    example = "3f2a9c01d4e5b6a7"
+
+
+# what a trainer or an agent may pick: the domain's intents (helpdesk/training/inbox.py intents())
+IntentName = Literal[tuple(item["intent"] for item in intents())]
+
+
+class Decision(Body):
+    """A trainer's decision on an inbox entry: the intent it is an example of, or ignore."""
+
+    key: EntryKey
+    intent: Optional[IntentName] = None
+    ignore: Optional[Literal[True]] = None
+
+    rules: ClassVar[Dict[str, Any]] = {  # given and not null (OpenAPI 3.0's nullable fields are absent from a branch)
+        "oneOf": [
+            {"required": [name], "properties": {name: {"type": kind}}}
+            for name, kind in (("intent", "string"), ("ignore", "boolean"))
+        ]  # fmt: skip
+    }
+    codes: ClassVar[Dict[str, str]] = {"intent": "unknown_intent", "__root__": "need_intent_or_ignore"}
+
+    @root_validator(skip_on_failure=True)
+    def one_choice(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if (values.get("intent") is None) == (values.get("ignore") is None):
+            raise ValueError("give exactly one of intent and ignore")
+        return values
+
+
+class UnixTime(ConstrainedFloat):
+    """Seconds since 1970 (a JSON number: integer or not; NaN and infinities are not times)."""
+
+    ge = 0
+    le = 1e11  # (year 5138) OpenAPI 3.0 has no exclusiveMaximum number
+
+
+class Flag(Body):
+    """An agent's "the bot misunderstood this" on a buyer's turn (its "at" in the transcript)."""
+
+    at: UnixTime = Field(..., description="the buyer turn's time, as the transcript gives it")
+    intent: IntentName
+
+    codes: ClassVar[Dict[str, str]] = {"intent": "unknown_intent"}
+
+    @validator("at", pre=True)
+    def a_number(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):  # pydantic would read "17" as 17.0
+            raise TypeError("a JSON number")
+        return v

@@ -169,6 +169,9 @@ class Turn(Answer):
     text: str
     at: Optional[float] = Field(...)
     agent: Optional[str] = Field(None, description="the agent's id on an agent turn, null on a bot turn")
+    intent: Optional[str] = Field(None, description="a buyer turn: what the bot made of it")
+    confidence: Optional[float] = Field(None, description="a buyer turn: how sure the bot was (0..1)")
+    flagged: Optional[str] = Field(None, description="a buyer turn: the intent an agent flagged it with")
 
 
 class DeliveryFailure(Answer):
@@ -432,3 +435,75 @@ class Report(Answer):
     group_by: Literal["day", "hour", "agent", "category", "channel", "language"]
     totals: Figures
     groups: List[ReportGroup] = Field(..., description="every day or hour of the period; else the keys that occur")
+
+
+# -- the trainer's loop (helpdesk/web/training_api.py) ------------------------------------------
+class Intent(Answer):
+    intent: str
+    category: str
+
+
+class Intents(Answer):
+    intents: List[Intent] = Field(..., description="by category, in categories.yml's order")
+
+
+class Link(Answer):
+    id: str
+    transcript: str
+
+
+class InboxEntry(Answer):
+    key: str = Field(..., description="16 hex digits: the masked text's id")
+    text: str = Field(..., description="masked: [email] [phone] [order] [name]")
+    count: int
+    why: Dict[str, int] = Field(..., description="fallback, out_of_scope, low_confidence, before_handoff, flagged")
+    guessed: Dict[str, int] = Field(..., description="the intents the bot guessed")
+    suggested: Optional[str] = Field(..., description="the intent of the latest agent flag")
+    flagged_by: List[str]
+    conversations: List[Link] = Field(..., description="up to 5")
+    last_at: float
+
+
+class Inbox(Answer):
+    since: str
+    below: float = Field(..., description="a guess under this confidence counts as missed")
+    total: int = Field(..., description="entries in the inbox (the list may be cut at ?limit=)")
+    entries: List[InboxEntry]
+    intents: List[Intent]
+    reviewed: Dict[str, int] = Field(..., description="accepted, ignored")
+    file: str = Field(..., description="where accepted examples are written")
+    examples_in_file: int
+
+
+class DecisionMade(Answer):
+    key: str
+    text: str
+    decision: str = Field(..., description='an intent, or "ignore"')
+    example: Optional[str] = Field(..., description="the line written (null for ignore)")
+    file: str
+    examples_in_file: int
+
+
+class PastDecision(Answer):
+    key: str
+    text: str
+    decision: str
+    trainer: str
+    at: float
+    example: Optional[str] = Field(...)
+
+
+class Decisions(Answer):
+    decisions: List[PastDecision] = Field(..., description="newest first")
+
+
+class Undone(Answer):
+    undone: str
+
+
+class Flagged(Answer):
+    conversation_id: str
+    at: float
+    text: str = Field(..., description="the buyer's turn, masked")
+    intent: str
+    agent: str

@@ -246,4 +246,57 @@ ROUTES: List[Route] = [
         {200: say.Report},
         refusals=("bad_period", "bad_group_by", "not_supervisor"),
     ),
+    # -- the trainer's loop (helpdesk/web/training_api.py) --------------------------------------------------------
+    Route(
+        "get",
+        "/training/inbox",
+        "The trainer's inbox: the buyer messages of the last ?since= (24h, 7d, 2w; default 7d, at most 90 days) the "
+        "bot did not understand (fallback, out_of_scope, under handoff.unclear_below, before a bot_failed handoff) "
+        "or an agent flagged, masked, one entry per distinct text, the most frequent first, without those decided; "
+        "at most ?limit= (1..1000, default 200). A console login must be a trainer's or a supervisor's.",
+        {200: say.Inbox},
+        refusals=("bad_field", "not_trainer", "reviewed_file_edited"),
+    ),
+    Route(
+        "get",
+        "/training/intents",
+        "The intents a trainer or an agent may pick, by category",
+        {200: say.Intents},
+        access="login",
+    ),
+    Route(
+        "post",
+        "/training/decisions",
+        "Decide an inbox entry: an intent (its example is written to the reviewed-examples file, "
+        "data/nlu/reviewed.yml by default) or ignore. Either way it leaves the inbox.",
+        {201: say.DecisionMade},
+        ask.Decision,
+        refusals=("not_trainer", "unknown_entry", "already_example", "bad_example", "reviewed_file_edited"),
+        access="login",
+    ),
+    Route(
+        "get",
+        "/training/decisions",
+        "The latest decisions, newest first (?limit= 1..1000, default 50)",
+        {200: say.Decisions},
+        refusals=("bad_field", "not_trainer"),
+    ),
+    Route(
+        "delete",
+        "/training/decisions/{key}",
+        "Undo a decision: its example leaves the file, the entry returns to the inbox",
+        {200: say.Undone},
+        refusals=("not_trainer", "not_found", "reviewed_file_edited"),
+        access="login",
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/flags",
+        'An agent\'s "the bot misunderstood this" on a buyer turn (its "at" in the transcript), with the intent it '
+        "should have been; flagging the same turn again replaces the intent. The text is the stored turn's, masked.",
+        {201: say.Flagged},
+        ask.Flag,
+        refusals=("not_found", "rasa_unavailable"),
+        access="login",
+    ),
 ]

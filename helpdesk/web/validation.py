@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 
 from helpdesk.web.errors import ApiError
 from helpdesk.web.fields import AgentId, ConversationId, Shortcut, StaticFile
-from helpdesk.web.request_models import Body
+from helpdesk.web.request_models import Body, EntryKey
 
 B = TypeVar("B", bound=Body)
 
@@ -22,6 +22,7 @@ PATH_PARAMETERS: Dict[str, Tuple[Any, str]] = {
     "conversation_id": (ConversationId, "bad_conversation_id"),
     "agent_id": (AgentId, "unknown_agent"),
     "shortcut": (Shortcut, "bad_field"),
+    "key": (EntryKey, "not_found"),  # a trainer's decision
     "__file_uri__": (StaticFile, "not_found"),
 }
 

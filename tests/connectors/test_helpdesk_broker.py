@@ -43,7 +43,7 @@ async def test_events_reach_the_helpdesk_and_rabbitmq(redis_url):
     }  # fmt: skip
     cfg = load_shop_config(ROOT / "shop.yml")
     desk = Desk.open(redis.Redis.from_url(redis_url, decode_responses=True), cfg)
-    desk.agents.register_all(cfg.helpdesk.agents)
+    desk.agents.register_all(cfg.helpdesk.chat_agents)
     desk.queue.enqueue(handoff("c-1"))
     desk.agents.set_status("ben", "online")  # takes the waiting chat
     broker = await EventBroker.create(EndpointConfig.from_dict(config))

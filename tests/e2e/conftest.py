@@ -34,7 +34,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         for agent in raw["helpdesk"]["agents"]:
             agent["capacity"] = 50
 
-    s = Stack.on_free_ports(shop_config=write_shop(var, roomy), model=model, var_dir=var)
+    # the Trainer view writes accepted examples here, never into the repository's data/nlu/
+    trained = {"KEFU_REVIEWED_NLU": str(var / "reviewed.yml")}
+    s = Stack.on_free_ports(shop_config=write_shop(var, roomy), model=model, var_dir=var, extra_env=trained)
     s.start(timeout=240)
     yield s
     s.stop()

@@ -32,7 +32,7 @@ def history(stack, tmp_path_factory) -> str:
     clock = Clock(datetime.fromisoformat(f"{DAY}T10:00").replace(tzinfo=ZoneInfo(cfg.shop.timezone)).timestamp())
     client = embedded(str(tmp_path_factory.mktemp("history") / "redis.db"), decode_responses=True)
     desk = Desk.open(client, cfg, clock)
-    desk.agents.register_all(cfg.helpdesk.agents)
+    desk.agents.register_all(cfg.helpdesk.chat_agents)
     desk.agents.set_status("ben", "online")
     for n in range(1, 7):
         desk.queue.conversation_seen(f"rep-{n}", 3600, {"channel": "rest", "language": "en", "category": "order"})

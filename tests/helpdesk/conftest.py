@@ -124,6 +124,8 @@ def helpdesk_env(folder: Path, redis_url: str, shop_db: str, timers: dict | None
     env = {
         "REDIS_URL": redis_url,
         "HELPDESK_DATABASE_URL": f"sqlite:///{folder / 'helpdesk.db'}",
+        "TRACKER_DATABASE_URL": f"sqlite:///{folder / 'tracker.db'}",  # the trainer's inbox reads it; none yet
+        "KEFU_REVIEWED_NLU": str(folder / "reviewed.yml"),  # never the repository's data/nlu/
         "DATABASE_URL": shop_db,  # the demo shop, for the console's customer panel
         "KEFU_SHOP_CONFIG": str(write_shop(folder, mutate)),
         "KEFU_HELPDESK_TOKEN": TOKEN,
@@ -131,7 +133,7 @@ def helpdesk_env(folder: Path, redis_url: str, shop_db: str, timers: dict | None
     }
     record = open_record(env["HELPDESK_DATABASE_URL"])
     with record.begin() as session:
-        for agent in ("amy", "ben", "chen"):
+        for agent in ("amy", "ben", "chen", "tina"):
             accounts.set_password(session, agent, PASSWORD)
     db.close(record)
     return env

@@ -42,12 +42,14 @@ CHECKS = [
 ]
 # What a request valid by the spec may still be told: the conversation, agent, group or shortcut does not exist,
 # the chat is not in a state for it or is someone else's, the caller is not that agent or not a supervisor, the
-# password is wrong (or tried too often), Rasa is down (on purpose here), /live wants a websocket. These are
+# password is wrong (or tried too often), Rasa is down (on purpose here), /live wants a websocket, the trainer's
+# inbox has no such entry (or it is an example already, or cannot be one). These are
 # answers about the helpdesk's state and the caller, not about the request's shape: valid data never gets a 400.
 ACCEPTED_REFUSALS = {
     "not_found", "unknown_agent", "unknown_group", "unknown_shortcut", "not_yours", "not_waiting", "not_assigned",
     "already_resolved", "agent_full", "agent_not_online", "same_agent", "offline", "not_you", "not_supervisor",
     "bad_login", "too_many_attempts", "rasa_unavailable", "upgrade_required",
+    "not_trainer", "unknown_entry", "already_example", "bad_example", "reviewed_file_edited",
 }  # fmt: skip
 # Invalid data is refused for its shape (400, 413), or before it is read by the login check (401) or the login
 # rate limit (429); a path parameter that cannot name anything is a 404 where its refusal is (an agent id of

@@ -20,7 +20,7 @@ CFG = load_shop_config(ROOT / "shop.yml")
 
 def busy_day(desk: Desk, clock) -> None:
     """A bit of everything: assigned, answered, reminded, returned, moved to a group, resolved, rated."""
-    desk.agents.register_all(CFG.helpdesk.agents)
+    desk.agents.register_all(CFG.helpdesk.chat_agents)
     for aid in ("amy", "ben", "chen"):
         desk.agents.set_status(aid, "online")
     for i in range(12):

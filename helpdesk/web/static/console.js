@@ -33,8 +33,18 @@ async function start(me) {
   $("me-name").textContent = me.name || me.agent;
   $("me-role").textContent = me.role;
   $("supervisor").hidden = me.role !== "supervisor";
-  // reports.js (the supervisors' Reports view) starts from this, with api(), el() and state of this file
+  // reports.js (the supervisors' Reports view) and trainer.js (the Trainer view) start from this, with api(),
+  // el() and state of this file
   document.dispatchEvent(new CustomEvent("kefu:login", { detail: me }));
+  const views = VIEWS[me.role] || VIEWS.agent;
+  document.querySelectorAll("#views button[data-view]").forEach((tab) => { tab.hidden = !views.includes(tab.dataset.view); });
+  $("views").hidden = views.length < 2;
+  showView(views[0]);
+  if (!views.includes("chats")) {  // a trainer takes no chats: no status, no live queue, no heartbeat
+    $("status-label").hidden = true;
+    $("live-state").hidden = true;
+    return;
+  }
   state.library = (await api("GET", "/quick-replies")).quick_replies;
   showPersonal();
   connectLive();
@@ -43,6 +53,22 @@ async function start(me) {
   $("status").value = mine.status || "offline";
   beat();
 }
+
+// -- views: the tabs a role has (reports.js and trainer.js load theirs on "kefu:view") ----------------
+const VIEWS = { agent: ["chats"], supervisor: ["chats", "reports", "trainer"], trainer: ["trainer"] };
+
+function showView(name) {
+  document.querySelectorAll("#views button[data-view]").forEach((tab) => {
+    const on = tab.dataset.view === name;
+    tab.setAttribute("aria-pressed", String(on));
+    $(tab.dataset.view).hidden = !on;
+  });
+  document.dispatchEvent(new CustomEvent("kefu:view", { detail: name }));
+}
+
+document.querySelectorAll("#views button[data-view]").forEach((tab) => {
+  tab.addEventListener("click", () => showView(tab.dataset.view));
+});
 
 $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -183,11 +209,10 @@ async function openConversation(cid) {
     api("GET", `/conversations/${encodeURIComponent(cid)}/transcript`),
     api("GET", `/conversations/${encodeURIComponent(cid)}/customer`),
   ]);
-  const turns = transcript.turns.map((t) => {
-    const li = el("li", t.who);
-    li.append(el("span", "who", t.who === "agent" ? `agent ${t.agent}` : t.who), el("span", "text", t.text));
-    return li;
-  });
+  // an open "Bot misunderstood" picker moves to the redrawn line, with its focus
+  const focused = flagging && flagging.form.contains(document.activeElement) ? document.activeElement : null;
+  if (flagging && flagging.cid !== cid) flagging.close(false);
+  const turns = transcript.turns.map((t) => transcriptTurn(cid, t, true));
   for (const f of [...transcript.delivery_failures].reverse()) {  // the buyer never got these: say so
     const li = el("li", "undelivered");
     li.append(el("span", "who", "not delivered · 未送达"), el("span", "text", f.text), el("span", "who", f.reason));
@@ -199,7 +224,9 @@ async function openConversation(cid) {
     turns.push(el("li", "status", "the buyer closed the chat on the marketplace · 买家已关闭会话"));
   }
   $("transcript").replaceChildren(...turns);
-  $("transcript").scrollTop = $("transcript").scrollHeight;
+  if (flagging && !flagging.form.isConnected) flagging.close(false);  // its line is gone
+  if (focused && focused.isConnected) focused.focus();
+  else $("transcript").scrollTop = $("transcript").scrollHeight;
   const profile = customer.known
     ? [["name", customer.name], ["email", customer.email], ["phone", customer.phone], ["VIP", customer.vip ? "yes" : "no"]]
     : [["buyer", customer.store_error ? "shop data unavailable: " + customer.store_error : "not identified"],
@@ -213,6 +240,116 @@ async function openConversation(cid) {
   const notes = await api("GET", `/conversations/${encodeURIComponent(cid)}/notes`);
   $("notes").replaceChildren(...notes.notes.map((n) => el("li", "", `${n.agent}: ${n.text}`)));
   document.querySelectorAll(".inbox li").forEach((li) => li.classList.toggle("open", li.dataset.conversation === cid));
+}
+
+// One line of a transcript (also the Trainer view's, read only). A buyer line shows, small, what the bot
+// understood (intent and confidence, when the tracker has them) and whether an agent flagged it; with `flaggable`,
+// a "Bot misunderstood" button opens an intent picker that tells the trainers what the buyer meant.
+function transcriptTurn(cid, t, flaggable) {
+  const li = el("li", t.who);
+  li.append(el("span", "who", t.who === "agent" ? `agent ${t.agent}` : t.who), el("span", "text", t.text));
+  if (t.who !== "buyer") return li;
+  const meta = el("div", "turn-meta");
+  if (t.intent) {
+    const confidence = typeof t.confidence === "number" ? ` ${t.confidence.toFixed(2)}` : "";
+    meta.append(el("span", "bot-guess", `bot: ${t.intent}${confidence}`));
+  }
+  const flagged = el("span", "flagged", t.flagged ? `flagged: ${t.flagged}` : "");
+  flagged.hidden = !t.flagged;
+  meta.append(flagged);
+  if (flaggable && t.at) {
+    li.dataset.at = String(t.at);
+    const button = el("button", "flag-turn", "Bot misunderstood 机器人理解错了");
+    button.type = "button";
+    button.title = "Tell the trainers what the buyer meant 告诉训练师买家的真实意图";
+    button.addEventListener("click", () => openFlagPicker(cid, t, li));
+    meta.append(button);
+    if (flagging && flagging.cid === cid && flagging.at === t.at) {  // open while the transcript was redrawn
+      button.hidden = true;
+      meta.append(flagging.form);
+    }
+  }
+  li.append(meta);
+  return li;
+}
+
+// the intents an agent may flag a line with: asked once per page (GET /training/intents)
+let intentsOnce = null;
+function trainingIntents() {
+  intentsOnce = intentsOnce || api("GET", "/training/intents").then((r) => r.intents)
+    .catch((err) => { intentsOnce = null; throw err; });
+  return intentsOnce;
+}
+
+// a <select> of the intents grouped by category (<optgroup>), with an empty first choice
+function intentPicker(intents, selected) {
+  const pick = el("select", "intent-picker");
+  const none = el("option", "", "— pick an intent 选择意图 —");
+  none.value = "";
+  pick.append(none);
+  const groups = new Map();
+  for (const { intent, category } of intents) {
+    if (!groups.has(category)) {
+      groups.set(category, el("optgroup"));
+      groups.get(category).label = category || "other";
+      pick.append(groups.get(category));
+    }
+    const option = el("option", "", intent);
+    option.value = intent;
+    groups.get(category).append(option);
+  }
+  pick.value = selected && intents.some((i) => i.intent === selected) ? selected : "";
+  return pick;
+}
+
+// The open picker, one at a time. Live events redraw the transcript (openConversation): the form itself is
+// carried over to the redrawn line (transcriptTurn), so a half-made choice and the focus survive a new message.
+let flagging = null;
+
+async function openFlagPicker(cid, t, li) {
+  if (flagging) flagging.close(false);
+  const form = el("form", "flag-form");
+  const error = el("span", "error");
+  error.setAttribute("role", "alert");
+  const line = () => form.closest("li") || li;  // the line the form is on now (redraws move it)
+  const close = (focus) => {
+    const button = line().querySelector(".flag-turn");
+    form.remove();
+    if (flagging && flagging.form === form) flagging = null;
+    if (button) { button.hidden = false; if (focus) button.focus(); }
+  };
+  flagging = { cid, at: t.at, form, close };
+  li.querySelector(".flag-turn").hidden = true;
+  li.querySelector(".turn-meta").append(form);
+  let pick;
+  try {
+    pick = intentPicker(await trainingIntents(), t.flagged);
+  } catch (err) {
+    error.textContent = `Intents unavailable 无法加载意图: ${err.message}`;
+    form.append(error);
+    setTimeout(() => close(false), 4000);
+    return;
+  }
+  pick.setAttribute("aria-label", "What the buyer meant 买家的意图");
+  const send = el("button", "", "Flag 标记");
+  send.type = "submit";
+  const cancel = el("button", "", "Cancel 取消");
+  cancel.type = "button";
+  cancel.addEventListener("click", () => close(true));
+  form.addEventListener("keydown", (event) => { if (event.key === "Escape") close(true); });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!pick.value) { error.textContent = "Pick an intent first 请先选择意图"; return; }
+    try {
+      const r = await api("POST", `/conversations/${encodeURIComponent(cid)}/flags`, { at: t.at, intent: pick.value });
+      const flagged = line().querySelector(".flagged");
+      flagged.textContent = `flagged: ${r.intent}`;
+      flagged.hidden = false;
+      close(true);
+    } catch (err) { error.textContent = err.message; }
+  });
+  form.append(pick, send, cancel, error);
+  pick.focus();
 }
 
 $("reply-form").addEventListener("submit", async (event) => {

@@ -27,22 +27,10 @@ function fmtWithin(s) {  // a reply-rate threshold: "30 s", "3 min"
   return s % 60 === 0 ? `${s / 60} min` : `${s} s`;
 }
 
-// -- the view ------------------------------------------------------------------------------
-document.addEventListener("kefu:login", (event) => {
-  $("views").hidden = event.detail.role !== "supervisor";
+// -- the view (console.js shows the tabs a role has, and says which one opened) -----------------
+document.addEventListener("kefu:view", (event) => {
+  if (event.detail === "reports") loadReports();
 });
-
-function showView(name) {
-  const onReports = name === "reports";
-  $("chats").hidden = onReports;
-  $("reports").hidden = !onReports;
-  $("chats-tab").setAttribute("aria-pressed", String(!onReports));
-  $("reports-tab").setAttribute("aria-pressed", String(onReports));
-  if (onReports) loadReports();
-}
-
-$("chats-tab").addEventListener("click", () => showView("chats"));
-$("reports-tab").addEventListener("click", () => showView("reports"));
 $("rep-form").addEventListener("submit", (event) => { event.preventDefault(); loadReports(); });
 $("rep-group").addEventListener("change", () => loadReports());
 $("staff-form").addEventListener("submit", (event) => { event.preventDefault(); loadStaffing(); });

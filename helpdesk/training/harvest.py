@@ -1,32 +1,29 @@
-"""The trainer's inbox, from the command line: the buyer messages the bot did not understand, masked, de-duplicated
-and counted, read from the stored conversations (Rasa's SQL tracker store) and the handoff record.
+"""What the bot did not understand, read from the stored conversations (Rasa's SQL tracker store), the handoff
+record and the agents' flags: the raw material of the trainer's inbox (inbox.py).
 
-    python -m scripts.harvest --since 7d [--below 0.6] [--json] [--limit 50]
-
-A message is harvested when the bot's guess was a fallback or out_of_scope, or below `--below` confidence
-(default shop.yml handoff.unclear_below: what the bot itself treats as not understood), or when it was one of the
-last messages before a handoff for "not understood" (reason bot_failed; shop.yml handoff.max_bot_failures of
-them). Emails, phones, order numbers and names are masked (shop/masking.py) before anything is counted or shown.
+A buyer message is harvested when the bot's guess was a fallback or out_of_scope, or under `below` confidence
+(shop.yml handoff.unclear_below by default: what the bot itself treats as not understood), or when it was one of
+the last messages before a handoff for "not understood" (reason bot_failed; shop.yml handoff.max_bot_failures of
+them), or when an agent flagged it in the console with the intent it should have been. Emails, phones, order
+numbers and names are masked (shop/masking.py) before anything is counted or shown.
 """
 
 from __future__ import annotations
 
-import argparse
+import hashlib
 import json
 import re
-import sys
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
-from helpdesk.record.models import Handoff, open_record
-from shop.config import ShopConfig, load_shop_config
-from shop.db import close, make_engine
+from helpdesk.record.models import Handoff, TrainingFlag
+from shop.config import ShopConfig
+from shop.db import make_engine
 from shop.masking import mask
-from shop.settings import Settings
 
 MISSED_INTENTS = ("nlu_fallback", "out_of_scope")
 LINKS_KEPT = 5  # conversations listed per entry
@@ -38,21 +35,31 @@ EVENTS = sa.table("events", sa.column("sender_id"), sa.column("type_name"), sa.c
 
 @dataclass
 class Entry:
-    """One distinct missed message: its masked text, how often, why, what the bot guessed, and where."""
+    """One distinct missed message: its masked text, how often, why, what the bot guessed, what an agent said it
+    should have been, and where."""
 
     text: str
     count: int = 0
-    why: Counter = field(default_factory=Counter)  # fallback | out_of_scope | low_confidence | before_handoff
+    why: Counter = field(default_factory=Counter)  # fallback | out_of_scope | low_confidence | before_handoff | flagged
     guesses: Counter = field(default_factory=Counter)  # the intents the bot guessed
     conversations: List[str] = field(default_factory=list)
     last_at: float = 0.0
+    suggested: Optional[str] = None  # the intent of the latest agent flag
+    flagged_by: List[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return key_of(self.text)
 
     def as_dict(self) -> Dict[str, Any]:
         return {
+            "key": self.key,
             "text": self.text,
             "count": self.count,
             "why": dict(self.why.most_common()),
             "guessed": dict(self.guesses.most_common()),
+            "suggested": self.suggested,
+            "flagged_by": self.flagged_by,
             "conversations": [{"id": c, "transcript": f"/conversations/{c}/transcript"} for c in self.conversations],
             "last_at": self.last_at,
         }
@@ -69,11 +76,16 @@ class Said:
     confidence: float
 
 
+def key_of(text: str) -> str:
+    """The stable id of a (masked) text: two messages that differ only in case and spacing are one entry."""
+    return hashlib.sha256(" ".join(text.casefold().split()).encode()).hexdigest()[:16]
+
+
 def parse_since(text: str) -> float:
     """ "7d", "24h", "2w" -> seconds."""
     m = _SINCE.match(text.strip())
     if not m:
-        raise ValueError(f"--since must look like 24h, 7d or 2w, not {text!r}")
+        raise ValueError(f"since must look like 24h, 7d or 2w, not {text!r}")
     return int(m.group(1)) * _UNIT_S[m.group(2)]
 
 
@@ -87,37 +99,43 @@ def buyer_messages(tracker_url: str, since: float, conversations: Optional[Seque
         query = query.where(EVENTS.c.sender_id.in_(list(conversations)))
     try:
         with engine.connect() as conn:
+            if not sa.inspect(conn).has_table("events"):  # no buyer has written yet: Rasa makes it on first save
+                return
             for sender, at, data in conn.execute(query.order_by(EVENTS.c.timestamp)):
-                event = json.loads(data or "{}")
-                intent = (event.get("parse_data") or {}).get("intent") or {}
-                text = str(event.get("text") or "").strip()
-                if text and not text.startswith("/"):  # "/restart", a button's payload: not typed words
-                    yield Said(sender, float(at), text, str(intent.get("name") or ""),
-                               float(intent.get("confidence") or 0.0))  # fmt: skip
+                said = said_of(sender, at, json.loads(data or "{}"))
+                if said is not None:
+                    yield said
     finally:
         engine.dispose()
 
 
-def failed_handoffs(helpdesk_url: str, since: float) -> List[Tuple[str, float]]:
+def said_of(conversation: str, at: float, event: Dict[str, Any]) -> Optional[Said]:
+    """A stored user event as a buyer message; None for what the buyer did not type ("/restart", a button)."""
+    intent = (event.get("parse_data") or {}).get("intent") or {}
+    text = str(event.get("text") or "").strip()
+    if not text or text.startswith("/"):
+        return None
+    return Said(conversation, float(at), text, str(intent.get("name") or ""), float(intent.get("confidence") or 0.0))
+
+
+def failed_handoffs(record: sessionmaker, since: float) -> List[Tuple[str, float]]:
     """(conversation, queued at) of the handoffs since `since` because the bot did not understand."""
-    record = open_record(helpdesk_url)
     with record() as session:
         rows = session.execute(
             sa.select(Handoff.conversation_id, Handoff.created_at).where(
                 Handoff.reason == "bot_failed", Handoff.created_at >= since
             )
         ).all()
-    close(record)
     return [(cid, float(at)) for cid, at in rows]
 
 
-def harvest(tracker_url: str, helpdesk_url: str, cfg: ShopConfig, since: float, below: float) -> List[Entry]:
-    """The inbox: every missed message since `since`, masked and de-duplicated, the most frequent first."""
+def harvest(tracker_url: str, record: sessionmaker, cfg: ShopConfig, since: float, below: float) -> List[Entry]:
+    """Every missed or flagged message since `since`, masked and de-duplicated, the most frequent first."""
     entries: Dict[str, Entry] = {}
 
-    def add(said: Said, why: str) -> None:
+    def add(said: Said, why: str) -> Entry:
         text = mask(said.text, cfg.formats.order_numbers)
-        entry = entries.setdefault(_key(text), Entry(text))
+        entry = entries.setdefault(key_of(text), Entry(text))
         entry.count += 1
         entry.why[why] += 1
         if said.intent:
@@ -125,14 +143,22 @@ def harvest(tracker_url: str, helpdesk_url: str, cfg: ShopConfig, since: float, 
         if said.conversation not in entry.conversations and len(entry.conversations) < LINKS_KEPT:
             entry.conversations.append(said.conversation)
         entry.last_at = max(entry.last_at, said.at)
+        return entry
 
-    taken = set()
+    taken = set()  # (conversation, at): each buyer message counts once, under its first reason
+    for flag in flags_since(record, since):
+        said = Said(flag.conversation_id, flag.turn_at, flag.text, flag.guessed, 0.0)
+        entry = add(said, "flagged")
+        entry.suggested = flag.intent  # the flags come oldest first: the latest wins
+        if flag.agent not in entry.flagged_by:
+            entry.flagged_by.append(flag.agent)
+        taken.add((flag.conversation_id, flag.turn_at))
     for said in buyer_messages(tracker_url, since):
         why = _missed(said, below)
-        if why:
+        if why and (said.conversation, said.at) not in taken:
             add(said, why)
             taken.add((said.conversation, said.at))
-    handoffs = failed_handoffs(helpdesk_url, since)
+    handoffs = failed_handoffs(record, since)
     if handoffs:
         by_conversation: Dict[str, List[Said]] = {}
         for said in buyer_messages(tracker_url, since, sorted({cid for cid, _ in handoffs})):
@@ -140,10 +166,17 @@ def harvest(tracker_url: str, helpdesk_url: str, cfg: ShopConfig, since: float, 
         for cid, queued_at in handoffs:
             before = [s for s in by_conversation.get(cid, []) if s.at <= queued_at]
             for said in before[-cfg.handoff.max_bot_failures :]:
-                if (said.conversation, said.at) not in taken:  # counted once, under its own reason
+                if (said.conversation, said.at) not in taken:
                     add(said, "before_handoff")
                     taken.add((said.conversation, said.at))
     return sorted(entries.values(), key=lambda e: (-e.count, -e.last_at, e.text))
+
+
+def flags_since(record: sessionmaker, since: float) -> List[TrainingFlag]:
+    """The agents' flags on buyer turns said since `since`, oldest flag first."""
+    with record() as session:
+        query = sa.select(TrainingFlag).where(TrainingFlag.turn_at >= since).order_by(TrainingFlag.at)
+        return list(session.scalars(query))
 
 
 def _missed(said: Said, below: float) -> Optional[str]:
@@ -154,41 +187,3 @@ def _missed(said: Said, below: float) -> Optional[str]:
     if said.confidence < below:
         return "low_confidence"
     return None
-
-
-def _key(text: str) -> str:
-    """What makes two messages the same: case and spacing aside."""
-    return " ".join(text.casefold().split())
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m scripts.harvest", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--since", default="7d", help="how far back: 24h, 7d, 2w (default 7d)")
-    ap.add_argument("--below", type=float, default=None, help="confidence under which a guess counts as missed "
-                    "(default shop.yml handoff.unclear_below)")  # fmt: skip
-    ap.add_argument("--limit", type=int, default=50, help="entries shown (default 50)")
-    ap.add_argument("--json", action="store_true", help="JSON lines instead of a table")
-    args = ap.parse_args(argv)
-    try:
-        since = time.time() - parse_since(args.since)
-    except ValueError as exc:
-        ap.error(str(exc))
-    settings = Settings.from_env()
-    cfg = load_shop_config(settings.shop_config)
-    below = cfg.handoff.unclear_below if args.below is None else args.below
-    entries = harvest(settings.tracker_database_url, settings.helpdesk_database_url, cfg, since, below)
-    shown = entries[: max(0, args.limit)]
-    if args.json:
-        for entry in shown:
-            print(json.dumps(entry.as_dict(), ensure_ascii=False))
-        return 0
-    print(f"{len(entries)} distinct missed messages since {args.since} (showing {len(shown)}):")
-    for entry in shown:
-        why = ", ".join(entry.why)
-        guessed = ", ".join(entry.guesses) or "-"
-        print(f"{entry.count:>5}  {entry.text[:80]!r}  [{why}; guessed {guessed}]  e.g. {entry.conversations[0]}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -452,8 +452,10 @@ kefu is running. Open a buyer's page and the console in two browser windows and 
   Shop page + chat widget: {stack.rasa_url}/webhooks/webchat/
   Marketplace buyer chat:  {stack.marketplace_url}/   (a fake marketplace: signed webhooks in, its API out)
   Agent console:           {stack.helpdesk_url}/console
-      log in as amy (supervisor), ben or chen, password {stack.agent_password}
+      log in as amy (supervisor), ben or chen, or tina (trainer), password {stack.agent_password}
       amy's Reports tab: four weeks of past chats, alerts, QA checks, the staffing heatmap
+      tina's Trainer view: what the bot missed; accepted examples go to data/nlu/reviewed.yml,
+      then `make train` and `make eval` (README "Trainer workflow")
   Rasa (REST channel):   {stack.rasa_url}/webhooks/rest/webhook
       curl -s {stack.rasa_url}/webhooks/rest/webhook -H 'Content-Type: application/json' \\
            -d '{{"sender": "me", "message": "where is my order A10002"}}'

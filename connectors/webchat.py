@@ -3,15 +3,19 @@
     GET  /webhooks/webchat/            a demo product page with the widget
     GET  /webhooks/webchat/static/...  widget.js, widget.css, socket.io.min.js (vendored, MIT)
     GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget
-    socket.io at /webhooks/webchat/socket.io
+    socket.io at /webhooks/webchat/socket.io: Rasa's socketio protocol, which rasa-webchat (npm) speaks
       client -> server  session_request {session_id?}      server -> client  session_confirm <session_id>
-      client -> server  user_uttered {session_id, message, message_id}, acknowledged with {ok, duplicate?}
-      server -> client  bot_uttered {text, buttons, agent_name, timestamp}
+      client -> server  user_uttered {session_id, message, message_id?, customData?},
+                        acknowledged with {ok, duplicate?} or {ok: false, error}
+      server -> client  bot_uttered {text, buttons?, metadata: {agent_name?, timestamp}}
 
 Rasa's own socketio channel drops a message's metadata (so the widget could not say which agent wrote)
-and loses what is sent while the widget is away; here each user message carries an id, a resent one is
-answered once (connectors/deliveries.py: also when the process handling it died), and the widget
-fetches the history after every (re)connect.
+and loses what is sent while the widget is away. kefu's widget gives each user message an id: a resent
+one is answered once (connectors/deliveries.py: also when the process handling it died), and the widget
+fetches the history after every (re)connect. A client without ids (rasa-webchat) is answered as Rasa's
+channel would: no dedup, and, since it reads no acks, a refused message is explained in a bot message.
+bot_uttered carries exactly {text} or {text, buttons} besides metadata, the only shapes rasa-webchat
+shows as a text message.
 
 With several Rasa processes, the widget's socket is held by one of them while an agent's reply (posted
 through Rasa's HTTP API) may be handled by another: socket.io's Redis manager (on REDIS_URL) carries
@@ -22,13 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
 import re
 import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -42,7 +47,7 @@ from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
 from shop.config import load_shop_config
-from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT, MESSAGE_ID
+from shop.formats import CJK, CONTROL_CHARS, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,46 @@ def storefront() -> str:
 
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
 MESSAGE_ID_RE = re.compile(MESSAGE_ID)
+HAS_CJK = re.compile(f"[{CJK}]")
+CUSTOM_DATA_KEY = "custom_data"  # in a user message's metadata: the page's customData, never an identity
+
+# what a client that reads no acks (rasa-webchat) is told instead, in the buyer's language
+NOTICES = {
+    "bad_text": {
+        "en": f"Sorry, that message is too long for me: please send at most {MAX_BUYER_TEXT} characters at a time.",
+        "zh": f"抱歉,这条消息太长了:每条请不要超过 {MAX_BUYER_TEXT} 个字。",
+    },
+    "bad_custom_data": {
+        "en": "Sorry, this chat window is misconfigured and your message was not sent. Please try again later.",
+        "zh": "抱歉,聊天窗口配置有误,消息没有发出,请稍后再试。",
+    },
+}
+
+
+def bot_uttered(message: Dict[Text, Any]) -> Dict[str, Any]:
+    """A bot or agent message as both widgets read it: rasa-webchat shows only {text} or {text, buttons}
+    (it drops metadata first), so whatever else kefu's widget needs goes under metadata."""
+    payload: Dict[str, Any] = {"text": message.get("text") or ""}
+    buttons = [{"title": b.get("title"), "payload": b.get("payload")} for b in message.get("buttons") or []]
+    if buttons:
+        payload["buttons"] = buttons
+    payload["metadata"] = {
+        "agent_name": (message.get(AGENT_KEY) or {}).get("name"),  # only on an agent's message
+        "timestamp": message.get("timestamp") or time.time(),
+    }
+    return payload
+
+
+def custom_data(value: Any) -> Optional[Dict[str, Any]]:
+    """The page's customData if it is a small JSON object, else None. It is kept with the message for
+    actions and agents to read, and never believed about who the buyer is (shop/trust.py signs that)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    except (TypeError, ValueError):
+        return None
+    return value if size <= MAX_CUSTOM_DATA_BYTES else None
 
 
 class WebChatOutput(OutputChannel):
@@ -71,13 +116,7 @@ class WebChatOutput(OutputChannel):
         self.sio = sio
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        payload = {
-            "text": message.get("text") or "",
-            "buttons": [{"title": b.get("title"), "payload": b.get("payload")} for b in message.get("buttons") or []],
-            "agent_name": (message.get(AGENT_KEY) or {}).get("name"),  # only on an agent's message
-            "timestamp": message.get("timestamp") or time.time(),
-        }
-        await self.sio.emit("bot_uttered", payload, room=recipient_id)
+        await self.sio.emit("bot_uttered", bot_uttered(message), room=recipient_id)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -90,10 +129,13 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls((credentials or {}).get("cors_allowed_origins", []))
+        listed = Settings.from_env().webchat_origins or (credentials or {}).get("cors_allowed_origins") or []
+        return cls([str(origin).rstrip("/") for origin in listed])
 
-    def __init__(self, cors_allowed_origins: list) -> None:
-        self.cors_allowed_origins = cors_allowed_origins
+    def __init__(self, cors_allowed_origins: List[str]) -> None:
+        # the origins of the pages that may embed the chat, besides the server's own; engine.io reads
+        # None as "the own origin only" (an empty list would switch its origin check off)
+        self.cors_allowed_origins: Optional[List[str]] = cors_allowed_origins or None
         self.sio: Optional[AsyncServer] = None
         self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
         self._deliveries: Optional[Deliveries] = None
@@ -168,6 +210,11 @@ class WebChatInput(InputChannel):
             refused(self.name(), reason)
             return {"ok": False, "error": error}
 
+        async def explain(sid: Text, reason: str, text: Any) -> None:
+            """Tell a client that reads no acks why its message went nowhere, rather than leave it waiting."""
+            lang = "zh" if isinstance(text, str) and HAS_CJK.search(text) else "en"
+            await sio.emit("bot_uttered", bot_uttered({"text": NOTICES[reason][lang]}), room=sid)
+
         @sio.on("user_uttered")
         async def user_uttered(sid: Text, data: Any) -> Dict[str, Any]:
             if not isinstance(data, dict):
@@ -175,17 +222,31 @@ class WebChatInput(InputChannel):
             session_id, text, message_id = data.get("session_id"), data.get("message"), data.get("message_id")
             if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
                 return refuse("bad_session", "ask for a session first")
-            if not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id):
-                return refuse("bad_message_id", "message_id is missing")
+            if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id)):
+                return refuse("bad_message_id", "message_id must be 1-64 letters, digits, _ or -")
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
+                if message_id is None and isinstance(text, str) and text.strip():  # typed, but too long
+                    await explain(sid, "bad_text", text)
                 return refuse("bad_text", f"the message must have 1 to {MAX_BUYER_TEXT} characters")
-            delivery = await self.first_time(session_id, message_id)
-            if delivery is None:
-                refused(self.name(), "duplicate")  # answered before (a resend), or being answered now
-                return {"ok": True, "duplicate": True}
+            metadata: Dict[str, Any] = {}
+            if data.get("customData") not in (None, {}):
+                found = custom_data(data["customData"])
+                if found is None:
+                    if message_id is None:
+                        await explain(sid, "bad_custom_data", text)
+                    return refuse("bad_custom_data", f"customData must be a JSON object of at most "
+                                                     f"{MAX_CUSTOM_DATA_BYTES} bytes")  # fmt: skip
+                metadata[CUSTOM_DATA_KEY] = found
+            delivery: Optional[str] = ""  # "": no id, so no dedup (Rasa's socketio protocol)
+            if message_id is not None:
+                delivery = await self.first_time(session_id, message_id)
+                if delivery is None:
+                    refused(self.name(), "duplicate")  # answered before (a resend), or being answered now
+                    return {"ok": True, "duplicate": True}
+                metadata[MESSAGE_ID_KEY] = message_id
             text = CONTROL_CHARS.sub("", text).strip()
             message = UserMessage(text, WebChatOutput(sio), session_id, input_channel=self.name(),
-                                  metadata={MESSAGE_ID_KEY: message_id})  # fmt: skip
+                                  metadata=metadata or None)  # fmt: skip
             try:
                 await on_new_message(message)
             except Exception:

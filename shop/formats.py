@@ -45,6 +45,7 @@ CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # -- sizes --------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call
 MAX_BUYER_TEXT = 10_000  # one buyer message, on every channel
+MAX_CUSTOM_DATA_BYTES = 2 * 1024  # a web-chat page's customData (rasa-webchat), as JSON
 MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
 MAX_EXAMPLE_CHARS = 300  # a training example the Trainer view writes: a longer message is rarely one intent
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record

@@ -60,6 +60,7 @@ class Settings:
     shop_api_secret: str  # WooCommerce consumer secret
     proxies_count: int  # reverse proxies in front of the helpdesk whose X-Forwarded-For is believed (0: none)
     reviewed_nlu: Path  # where the Trainer view writes the examples it accepted (helpdesk/training/examples.py)
+    webchat_origins: List[str]  # pages on other origins that may embed the chat; [] = credentials.yml's list
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
     @classmethod
@@ -88,6 +89,7 @@ class Settings:
             shop_api_secret=env.get("SHOP_API_SECRET", ""),
             proxies_count=int(env.get("KEFU_PROXIES_COUNT") or 0),
             reviewed_nlu=Path(env.get("KEFU_REVIEWED_NLU") or ROOT / "data" / "nlu" / "reviewed.yml"),
+            webchat_origins=[o.strip() for o in env.get("KEFU_WEBCHAT_ORIGINS", "").split(",") if o.strip()],
             environ=env,
         )
 

@@ -97,8 +97,9 @@
       flush();
     });
     socket.on("bot_uttered", (m) => {
+      const meta = m.metadata || {};
       typing(false);
-      render({ who: m.agent_name ? "agent" : "bot", text: m.text, agent_name: m.agent_name, buttons: m.buttons, timestamp: m.timestamp });
+      render({ who: meta.agent_name ? "agent" : "bot", text: m.text, agent_name: meta.agent_name, buttons: m.buttons, timestamp: meta.timestamp });
     });
   }
 

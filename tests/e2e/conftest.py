@@ -10,8 +10,10 @@ import requests
 from playwright.sync_api import Browser, sync_playwright
 
 from scripts.browser import launch
-from scripts.stack import ROOT, Stack
+from scripts.stack import ROOT, Stack, free_port
 from tests.shop_files import write_shop
+
+SHOP_SITE = f"http://127.0.0.1:{free_port()}"  # another origin than the stack's: a shop's site that embeds the chat
 
 
 def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
@@ -34,9 +36,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         for agent in raw["helpdesk"]["agents"]:
             agent["capacity"] = 50
 
-    # the Trainer view writes accepted examples here, never into the repository's data/nlu/
-    trained = {"KEFU_REVIEWED_NLU": str(var / "reviewed.yml")}
-    s = Stack.on_free_ports(shop_config=write_shop(var, roomy), model=model, var_dir=var, extra_env=trained)
+    env = {
+        "KEFU_REVIEWED_NLU": str(var / "reviewed.yml"),  # the Trainer view's examples, never in the repository's data/
+        "KEFU_WEBCHAT_ORIGINS": SHOP_SITE,  # the shop's own site, which embeds the chat (test_rasa_webchat.py)
+    }
+    s = Stack.on_free_ports(shop_config=write_shop(var, roomy), model=model, var_dir=var, extra_env=env)
     s.start(timeout=240)
     yield s
     s.stop()

@@ -8,9 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from connectors.webchat import NOTICES
 from scripts import browser as pages
 from tests.e2e.test_console import XSS, log_in
 from tests.polling import wait_for
+
+NOTICE_TOO_LONG_ZH, NOTICE_MISCONFIGURED_EN = NOTICES["bad_text"]["zh"], NOTICES["bad_custom_data"]["en"]
 
 
 def open_widget(browser, stack) -> Page:
@@ -93,3 +96,37 @@ def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, he
     record = wait_for(lambda: (h := helpdesk.get(f"{stack.helpdesk_url}/conversations/{session}",
                                                  timeout=10).json()["handoffs"]) and h[-1]["rating"] and h)  # fmt: skip
     assert record[-1]["rating"] == 5
+
+
+def test_a_client_without_message_ids_is_answered_and_told_what_was_refused(browser, stack):
+    """Rasa's socketio protocol as rasa-webchat speaks it: no ids, customData, and no reading of acks, so a
+    refused message is explained in a bot message, in the buyer's language."""
+    page = open_widget(browser, stack)
+    session = wait_for(lambda: pages.session_of(page))
+    found = page.evaluate(
+        """async (session) => {
+            const socket = io({ path: "/webhooks/webchat/socket.io", transports: ["websocket"] });
+            await new Promise((ok) => socket.on("connect", ok));
+            const confirmed = new Promise((ok) => socket.on("session_confirm", ok));
+            socket.emit("session_request", { session_id: session });
+            await confirmed;
+            const said = [];
+            socket.on("bot_uttered", (m) => said.push(m));
+            const send = (data) => socket.timeout(30000).emitWithAck("user_uttered", { session_id: session, ...data });
+            const acks = [
+                await send({ message: "太长了".repeat(4000) }),
+                await send({ message: "hi", customData: "x".repeat(10) }),
+                await send({ message: "hi", customData: { language: "en", note: "y".repeat(5000) } }),
+                await send({ message: "hi", customData: { language: "en" } }),
+            ];
+            return { acks, said };
+        }""",
+        session,
+    )
+    acks, said = found["acks"], found["said"]
+    assert [a["ok"] for a in acks] == [False, False, False, True]
+    assert "10000" in acks[0]["error"] and "customData" in acks[1]["error"] == acks[2]["error"]
+    texts = [m["text"] for m in said]
+    assert texts[:3] == [NOTICE_TOO_LONG_ZH, NOTICE_MISCONFIGURED_EN, NOTICE_MISCONFIGURED_EN]
+    assert len(texts) > 3  # and "hi" was answered
+    assert all(set(m) == {"text", "metadata"} for m in said if "buttons" not in m)  # rasa-webchat's text shape

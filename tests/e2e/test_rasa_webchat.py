@@ -1,0 +1,132 @@
+"""The unmodified rasa-webchat widget (npm, scripts/rasa_webchat.py), embedded in a shop's own site on another
+origin, holds a conversation with the bot and then with an agent, on a desktop and on a phone.
+
+kefu's web-chat channel speaks Rasa's socketio protocol: no message ids, customData, session_confirm, and
+bot_uttered in the shapes rasa-webchat shows. Only the origins listed (KEFU_WEBCHAT_ORIGINS here,
+credentials.yml otherwise) may open the chat from another site."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from scripts import rasa_webchat
+from scripts.stack import free_port
+from tests.e2e.conftest import SHOP_SITE
+from tests.polling import wait_for
+
+CUSTOM_DATA = {"language": "en", "page": "/products/linen-dress"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+def site_page(rasa_url: str) -> bytes:
+    """A shop's product page that embeds rasa-webchat as its README says, pointed at kefu."""
+    props = {"socketUrl": rasa_url, "socketPath": "/webhooks/webchat/socket.io/", "initPayload": "/greet",
+             "customData": CUSTOM_DATA, "title": "Linen & Co", "params": {"storage": "local"}}  # fmt: skip
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Linen &amp; Co</title></head>
+<body><h1>Linen dress</h1><p>A shop's own site, on another origin than kefu.</p>
+<script src="/rasa-webchat.js"></script>
+<script>WebChat.default({json.dumps(props)}, null);</script>
+</body></html>""".encode()
+
+
+def serve_site(origin: str, page: bytes) -> ThreadingHTTPServer:
+    bundle = rasa_webchat.fetch().read_bytes()
+
+    class Site(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            body, kind = (bundle, "text/javascript") if self.path == "/rasa-webchat.js" else (page, "text/html")
+            self.send_response(200)
+            self.send_header("Content-Type", f"{kind}; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    url = urlparse(origin)
+    server = ThreadingHTTPServer((url.hostname, url.port), Site)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.fixture(scope="module")
+def shop_site(stack) -> Iterator[str]:
+    server = serve_site(SHOP_SITE, site_page(stack.rasa_url))
+    yield SHOP_SITE
+    server.shutdown()
+    server.server_close()
+
+
+def open_chat(browser, site: str, device: dict) -> Page:
+    page = browser.new_context(**device).new_page()
+    page.goto(site)
+    launcher = page.locator(".rw-launcher")  # shown only once the socket is connected (hideWhenNotConnected)
+    launcher.tap() if device.get("has_touch") else launcher.click()
+    expect(page.locator(".rw-new-message")).to_be_visible()
+    return page
+
+
+def say(page: Page, text: str) -> None:
+    page.fill(".rw-new-message", text)
+    page.locator(".rw-send").click()
+
+
+def session_of(page: Page) -> str:
+    return wait_for(lambda: json.loads(page.evaluate("localStorage.getItem('chat_session')") or "{}").get("session_id"))
+
+
+def user_events(stack, session: str) -> list:
+    url = f"{stack.rasa_url}/conversations/{session}/tracker?token={stack.rasa_token}"
+    return [e for e in requests.get(url, timeout=10).json()["events"] if e["event"] == "user"]
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, shop_site, device):
+    page = open_chat(browser, shop_site, device)
+    replies = page.locator(".rw-response")
+    expect(replies.first).to_be_visible()  # the answer to initPayload "/greet"
+    say(page, "where is my order A10002")
+    expect(replies.last).to_contain_text("email or phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= device["viewport"]["width"]
+
+    session = session_of(page)
+    assert {"message_id"} not in [set(e.get("metadata") or {}) for e in user_events(stack, session)]
+    assert user_events(stack, session)[-1]["metadata"]["custom_data"] == CUSTOM_DATA
+
+    say(page, "the dress arrived torn, I want to complain")
+    expect(page.locator(".rw-response", has_text="has your chat now")).to_be_visible()
+    conversation = f"{stack.helpdesk_url}/conversations/{session}"
+    agent = wait_for(lambda: helpdesk.get(conversation, timeout=10).json()["live"]["agent"])
+    r = helpdesk.post(f"{conversation}/reply", json={"agent": agent, "text": "So sorry! A new dress ships today."})
+    assert r.status_code == 200, r.text
+    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible()
+
+    say(page, "thank you, which courier?")  # the chat is the agent's now: it reaches them, the bot stays quiet
+    wait_for(lambda: user_events(stack, session)[-1]["text"] == "thank you, which courier?")
+    page.reload()  # rasa-webchat keeps its own copy of the conversation, and the same session
+    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible()
+    assert session_of(page) == session
+
+
+def test_only_listed_origins_may_open_the_chat(stack, shop_site):
+    handshake = f"{stack.rasa_url}/webhooks/webchat/socket.io/?EIO=4&transport=polling"
+    own, other = stack.rasa_url, f"http://127.0.0.1:{free_port()}"
+    for origin in (own, shop_site):
+        r = requests.get(handshake, headers={"Origin": origin}, timeout=10)
+        assert r.status_code == 200, (origin, r.text)
+    assert requests.get(handshake, headers={"Origin": shop_site}, timeout=10).headers[
+        "Access-Control-Allow-Origin"] == shop_site  # fmt: skip
+    r = requests.get(handshake, headers={"Origin": other}, timeout=10)
+    assert r.status_code == 400 and "Access-Control-Allow-Origin" not in r.headers

@@ -27,14 +27,15 @@ from scripts.stack import ROOT, Stack
 OUT = ROOT / "benchmarks" / "out"
 WATCH = """() => {
   window.seen = [];   // every bot or agent message as it appears: {text, at}
+  const chat = document.querySelector('kefu-chat').shadowRoot;   // the widget's own shadow root
   const noted = new WeakSet();
   new MutationObserver(() => {
-    for (const li of document.querySelectorAll('#kefu-messages li.agent, #kefu-messages li.bot')) {
+    for (const li of chat.querySelectorAll('#kefu-messages li.agent, #kefu-messages li.bot')) {
       if (noted.has(li)) continue;
       noted.add(li);
       window.seen.push({ text: li.querySelector('.text').textContent, at: Date.now() });
     }
-  }).observe(document.getElementById('kefu-messages'), { childList: true, subtree: true });
+  }).observe(chat.getElementById('kefu-messages'), { childList: true, subtree: true });
 }"""
 
 
@@ -45,8 +46,9 @@ def widget(browser, stack: Stack) -> Page:
 
 
 def buyer_says(page: Page, text: str) -> float:
-    return page.evaluate("""(t) => { document.getElementById('kefu-input').value = t; const s = Date.now();
-        document.getElementById('kefu-form').requestSubmit(); return s; }""", text)  # fmt: skip
+    return page.evaluate("""(t) => { const chat = document.querySelector('kefu-chat').shadowRoot;
+        chat.getElementById('kefu-input').value = t; const s = Date.now();
+        chat.getElementById('kefu-form').requestSubmit(); return s; }""", text)  # fmt: skip
 
 
 def seen_at(page: Page, text: str) -> float:

@@ -1,8 +1,10 @@
 """The web chat widget's channel: socket.io on the Rasa server, plus the demo shop page that carries it.
 
     GET  /webhooks/webchat/            a demo product page with the widget
-    GET  /webhooks/webchat/static/...  widget.js, widget.css, socket.io.min.js (vendored, MIT)
-    GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget
+    GET  /webhooks/webchat/embed.js    the widget, in the one script a shop's page loads (embed_script)
+    GET  /webhooks/webchat/static/...  widget.js, widget.css, socket.io.min.js (vendored, MIT), the demo page's CSS
+    GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget (CORS: the
+                                       listed origins)
     socket.io at /webhooks/webchat/socket.io: Rasa's socketio protocol, which rasa-webchat (npm) speaks
       client -> server  session_request {session_id?}      server -> client  session_confirm <session_id>
       client -> server  user_uttered {session_id, message, message_id?, customData?},
@@ -61,6 +63,18 @@ def storefront() -> str:
     values = {"shop_en": cfg.shop.name.en, "shop_zh": cfg.shop.name.zh, "window_days": cfg.returns.window_days}
     page = (STATIC / "shop.html").read_text(encoding="utf-8")
     return re.sub(r"\{(\w+)\}", lambda m: html.escape(str(values[m.group(1)])), page)
+
+
+@lru_cache(maxsize=1)
+def embed_script() -> str:
+    """The one script a shop's page loads (GET /webhooks/webchat/embed.js): widget.js with socket.io's client,
+    which gets a CommonJS module of its own (so no global `io` on the shop's page, and none of the page's
+    AMD loaders involved), and widget.css for the widget's shadow root."""
+    socketio = (STATIC / "socket.io.min.js").read_text(encoding="utf-8")
+    css = (STATIC / "widget.css").read_text(encoding="utf-8")
+    widget = (STATIC / "widget.js").read_text(encoding="utf-8")
+    return (f"(function () {{\nvar module = {{ exports: {{}} }}, exports = module.exports;\n{socketio}\n"
+            f"var io = module.exports;\nvar KEFU_CSS = {json.dumps(css)};\n{widget}\n}})();\n")  # fmt: skip
 
 
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
@@ -133,9 +147,18 @@ class WebChatInput(InputChannel):
         return cls([str(origin).rstrip("/") for origin in listed])
 
     def __init__(self, cors_allowed_origins: List[str]) -> None:
-        # the origins of the pages that may embed the chat, besides the server's own; engine.io reads
-        # None as "the own origin only" (an empty list would switch its origin check off)
-        self.cors_allowed_origins: Optional[List[str]] = cors_allowed_origins or None
+        self.cors_allowed_origins = cors_allowed_origins  # the shop's sites that embed the chat
+
+    def origin_allowed(self, origin: Optional[str], environ: Dict[str, Any]) -> bool:
+        """May a page of this origin open the chat? A listed site, or the server's own page (engine.io's own
+        check, which a list given to it would replace; and an empty list would switch it off)."""
+        if not origin:
+            return True  # not a browser's cross-origin request
+        if origin.rstrip("/") in self.cors_allowed_origins:
+            return True
+        host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
+        scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
+        return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
         self.sio: Optional[AsyncServer] = None
         self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
         self._deliveries: Optional[Deliveries] = None
@@ -162,7 +185,7 @@ class WebChatInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         redis_url = Settings.from_env().redis_url
         manager = AsyncRedisManager(redis_url, channel=keys.WEBCHAT_SOCKETIO) if redis_url else None
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.cors_allowed_origins, client_manager=manager)
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origin_allowed, client_manager=manager)
         self.sio = sio
         on_new_message = timed(self.name(), on_new_message)
         bp = SocketBlueprint(sio, "/webhooks/webchat/socket.io", "webchat_webhook", __name__)
@@ -177,12 +200,23 @@ class WebChatInput(InputChannel):
 
         bp.static("/static", str(STATIC))
 
+        @bp.route("/embed.js", methods=["GET"])
+        async def embed(request: Request) -> response.HTTPResponse:
+            return response.text(embed_script(), content_type="text/javascript; charset=utf-8",
+                                 headers={"Cache-Control": "public, max-age=300"})  # fmt: skip
+
+        def cross_origin(request: Request) -> Dict[str, str]:
+            """CORS headers for a page on a listed origin (the widget on a shop's own site reads the history)."""
+            origin = request.headers.get("origin", "")
+            listed = origin and origin in self.cors_allowed_origins
+            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"} if listed else {"Vary": "Origin"}
+
         @bp.route("/history", methods=["GET"])
         async def history(request: Request) -> response.HTTPResponse:
             session_id = request.args.get("session_id", "")
             if not SESSION_RE.match(session_id):
                 refused(self.name(), "bad_session")
-                return response.json({"error": "bad session_id"}, status=400)
+                return response.json({"error": "bad session_id"}, status=400, headers=cross_origin(request))
             # every session's turns: a buyer who comes back the next day still sees yesterday's chat
             tracker = await request.app.ctx.agent.tracker_store.retrieve_full_tracker(session_id)
             turns = []
@@ -197,7 +231,7 @@ class WebChatInput(InputChannel):
                     turns.append({"who": "agent" if agent else "bot", "text": data["text"],
                                   "agent_name": agent.get("name"), "timestamp": data["timestamp"],
                                   "buttons": (data.get("data") or {}).get("buttons") or []})  # fmt: skip
-            return response.json({"session_id": session_id, "turns": turns})
+            return response.json({"session_id": session_id, "turns": turns}, headers=cross_origin(request))
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict]) -> None:

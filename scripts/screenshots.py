@@ -32,8 +32,7 @@ def main() -> None:
                 count = buyer.locator("#kefu-messages li.bot").count()
                 buyer.fill("#kefu-input", text)
                 buyer.keyboard.press("Enter")
-                buyer.wait_for_function("(n) => document.querySelectorAll('#kefu-messages li.bot').length > n",
-                                        arg=count)  # fmt: skip
+                buyer.locator("#kefu-messages li.bot").nth(count).wait_for()
                 buyer.wait_for_selector(f"#kefu-messages {wait_for}")
             session = session_of(buyer)
             console = open_console(browser, stack, owner_of(stack, session), height=820)

@@ -287,7 +287,7 @@ class Stack:
             str(BIN / "python"), "-m", "scripts.rasa_cli", "run",  # `rasa`, without JAX
             "--enable-api", "--port", str(port), "--model", str(self.model),
             "--endpoints", str(endpoints), "--credentials", str(ROOT / "credentials.yml"),
-            "--cors", "*", "--interface", "127.0.0.1", "--auth-token", self.rasa_token,
+            "--interface", "127.0.0.1", "--auth-token", self.rasa_token,
         ]  # fmt: skip
 
     def url_of(self, name: str) -> str:

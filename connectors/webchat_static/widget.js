@@ -1,14 +1,26 @@
-// kefu web chat widget: one conversation per browser (its id in localStorage), kept across reloads and
-// reconnects. Every message is put on the page with textContent, never as HTML.
+// kefu web chat widget. A shop pastes one tag into its own pages:
+//   <script src="https://chat.example.com/webhooks/webchat/embed.js" data-lang="auto" async></script>
+// The server serves this file inside embed.js (connectors/webchat.py embed_script), which gives it `io`
+// (socket.io's client, in a module of its own: no global on the shop's page) and `KEFU_CSS`.
+// Settings are the tag's data attributes: data-lang (auto, en, zh), data-color (#rrggbb), data-title, data-open.
+// The widget lives in a shadow root, so the shop's styles and ours never meet. One conversation per browser
+// and site (its id in localStorage), kept across reloads and reconnects. Messages are put on the page with
+// textContent, never as HTML.
 "use strict";
 (() => {
-  const zh = (navigator.language || "").toLowerCase().startsWith("zh");
-  const T = zh
+  const script = document.currentScript || document.querySelector('script[src*="/webhooks/webchat/embed.js"]');
+  if (!script || document.querySelector("kefu-chat")) return;   // pasted twice: one widget
+  const base = new URL(script.src.replace(/\/webhooks\/webchat\/embed\.js(\?.*)?$/, ""), location.href);
+  const server = base.origin, prefix = base.pathname.replace(/\/$/, "");
+  const opts = script.dataset;
+
+  const lang = opts.lang === "en" || opts.lang === "zh" ? opts.lang
+    : (navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en";
+  const T = lang === "zh"
     ? { open: "联系客服", close: "收起", title: "在线客服", send: "发送", placeholder: "输入消息…", typing: "对方正在输入…",
         online: "在线", offline: "重新连接中…", agent: "客服" }
     : { open: "Chat with us", close: "Close", title: "Customer service", send: "Send", placeholder: "Type a message…",
         typing: "typing…", online: "online", offline: "reconnecting…", agent: "agent" };
-  const $ = (id) => document.getElementById(id);
   const store = {
     get session() { return localStorage.getItem("kefu_session_id"); },
     set session(v) { localStorage.setItem("kefu_session_id", v); },
@@ -19,47 +31,76 @@
   let socket = null;
   let typingTimer = null;
 
-  function el(tag, className, text) {
+  function el(tag, attrs, text) {
     const node = document.createElement(tag);
-    if (className) node.className = className;
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
     if (text !== undefined) node.textContent = text;
     return node;
   }
+
+  // the markup, in the shadow root of an element of our own (not a div: a page's `div { ... }` cannot reach it)
+  const host = el("kefu-chat");
+  const root = host.attachShadow({ mode: "open" });
+  if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    const sheet = new CSSStyleSheet();   // not an inline <style>: a shop's CSP may forbid those
+    sheet.replaceSync(KEFU_CSS);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    root.append(el("style", {}, KEFU_CSS));
+  }
+  if (/^#[0-9a-fA-F]{3,8}$/.test(opts.color || "")) host.style.setProperty("--kefu-color", opts.color);
+  const widget = el("div", { id: "kefu-widget", lang });
+  const panel = el("section", { id: "kefu-panel", role: "dialog", "aria-label": opts.title || T.title });
+  panel.hidden = true;
+  const header = el("header");
+  const status = el("span", { id: "kefu-status", class: "status" });
+  const closeButton = el("button", { id: "kefu-close", type: "button", "aria-label": T.close }, "×");
+  header.append(el("span", { id: "kefu-title" }, opts.title || T.title), " ", status, closeButton);
+  const messages = el("ol", { id: "kefu-messages", "aria-live": "polite" });
+  const typingLine = el("div", { id: "kefu-typing" }, T.typing);
+  typingLine.hidden = true;
+  const form = el("form", { id: "kefu-form" });
+  const input = el("input", { id: "kefu-input", autocomplete: "off", maxlength: "10000", placeholder: T.placeholder,
+                              enterkeyhint: "send", "aria-label": T.placeholder });
+  form.append(input, el("button", { id: "kefu-send", type: "submit" }, T.send));
+  panel.append(header, messages, typingLine, form);
+  const toggle = el("button", { id: "kefu-toggle", type: "button", "aria-expanded": "false" }, T.open);
+  widget.append(panel, toggle);
+  root.append(widget);
 
   function render(turn) {
     const key = turn.message_id ? `m:${turn.message_id}` : `${turn.timestamp}|${turn.text}`;
     if (seen.has(key)) return;
     seen.add(key);
-    const li = el("li", turn.who + (turn.pending ? " pending" : ""));
+    const li = el("li", { class: turn.who + (turn.pending ? " pending" : "") });
     li.dataset.key = key;
-    if (turn.who === "agent") li.append(el("span", "from", `${T.agent} ${turn.agent_name || ""}`.trim()));
-    li.append(el("span", "text", turn.text));
+    if (turn.who === "agent") li.append(el("span", { class: "from" }, `${T.agent} ${turn.agent_name || ""}`.trim()));
+    li.append(el("span", { class: "text" }, turn.text));
     if (turn.buttons && turn.buttons.length) {
-      const box = el("div", "buttons");
+      const box = el("div", { class: "buttons" });
       for (const b of turn.buttons) {
-        const button = el("button", "", b.title);
-        button.type = "button";
+        const button = el("button", { type: "button" }, b.title);
         button.addEventListener("click", () => send(b.payload, b.title));
         box.append(button);
       }
       li.append(box);
     }
-    $("kefu-messages").append(li);
-    $("kefu-messages").scrollTop = $("kefu-messages").scrollHeight;
+    messages.append(li);
+    messages.scrollTop = messages.scrollHeight;
   }
 
   function typing(on) {
     clearTimeout(typingTimer);
-    $("kefu-typing").hidden = !on;
+    typingLine.hidden = !on;
     if (on) typingTimer = setTimeout(() => typing(false), 15000);
   }
 
   async function loadHistory() {
-    const r = await fetch(`/webhooks/webchat/history?session_id=${store.session}`);
+    const r = await fetch(`${server}${prefix}/webhooks/webchat/history?session_id=${store.session}`);
     if (!r.ok) return;
     const { turns } = await r.json();
     const pending = new Set(store.outbox.map((m) => m.message_id));
-    $("kefu-messages").replaceChildren();
+    messages.replaceChildren();
     seen.clear();
     for (const turn of turns) render(turn);
     for (const m of store.outbox) if (pending.has(m.message_id)) render({ who: "buyer", text: m.shown, message_id: m.message_id, pending: true });
@@ -70,7 +111,7 @@
       socket.timeout(10000).emit("user_uttered", { session_id: store.session, message: m.message, message_id: m.message_id }, (err, ack) => {
         if (err || !ack || !ack.ok) return;   // no answer: kept in the outbox, resent after the next connect
         store.outbox = store.outbox.filter((x) => x.message_id !== m.message_id);
-        const li = document.querySelector(`#kefu-messages li[data-key="m:${m.message_id}"]`);
+        const li = messages.querySelector(`li[data-key="m:${m.message_id}"]`);
         if (li) li.classList.remove("pending");
       });
     }
@@ -85,12 +126,12 @@
   }
 
   function connect() {
-    socket = io({ path: "/webhooks/webchat/socket.io", transports: ["websocket"] });
+    socket = io(server, { path: `${prefix}/webhooks/webchat/socket.io`, transports: ["websocket"] });
     socket.on("connect", () => {
-      $("kefu-status").textContent = T.online;
+      status.textContent = T.online;
       socket.emit("session_request", { session_id: store.session });
     });
-    socket.on("disconnect", () => { $("kefu-status").textContent = T.offline; });
+    socket.on("disconnect", () => { status.textContent = T.offline; });
     socket.on("session_confirm", async (sessionId) => {
       store.session = sessionId;
       await loadHistory();   // what was said while away, then what is still unsent
@@ -103,24 +144,36 @@
     });
   }
 
-  $("kefu-toggle").textContent = T.open;
-  $("kefu-title").textContent = T.title;
-  $("kefu-send").textContent = T.send;
-  $("kefu-input").placeholder = T.placeholder;
-  $("kefu-typing").textContent = T.typing;
-  $("kefu-toggle").addEventListener("click", () => {
-    const open = $("kefu-panel").hidden;
-    $("kefu-panel").hidden = !open;
-    $("kefu-toggle").textContent = open ? T.close : T.open;
+  // on a phone the open chat fills the screen: keep it to the part the on-screen keyboard leaves visible
+  function fitToScreen() {
+    const v = window.visualViewport;
+    if (v) host.style.setProperty("--kefu-visible-height", `${v.height}px`);
+    if (!panel.hidden && document.activeElement === host) input.scrollIntoView({ block: "nearest" });
+  }
+  if (window.visualViewport) window.visualViewport.addEventListener("resize", fitToScreen);
+  fitToScreen();
+
+  function show(open) {
+    panel.hidden = !open;
+    widget.classList.toggle("open", open);
+    toggle.textContent = open ? T.close : T.open;
+    toggle.setAttribute("aria-expanded", String(open));
     if (open && !socket) connect();
-    if (open) $("kefu-input").focus();
-  });
-  $("kefu-form").addEventListener("submit", (event) => {
+    if (open) input.focus({ preventScroll: true });
+  }
+  toggle.addEventListener("click", () => show(panel.hidden));
+  closeButton.addEventListener("click", () => show(false));
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = $("kefu-input").value.trim();
+    const text = input.value.trim();
     if (!text) return;
-    $("kefu-input").value = "";
+    input.value = "";
     send(text);
   });
-  if (store.session) $("kefu-toggle").click();   // a returning buyer finds the chat open where they left it
+
+  function mount() {
+    document.body.append(host);
+    if (store.session || opts.open === "true") show(true);   // a returning buyer finds the chat open where they left it
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
 })();

@@ -177,15 +177,18 @@ def test_rest_and_webchat_refusals_and_a_rest_turn(server):
     # the widget's messages come over socket.io: its handler, as socket.io calls it
     uttered = server.channels["webchat"].sio.handlers["/"]["user_uttered"]
     session = uuid.uuid4().hex
-    for data in ["hi", {"message": "hi"}, {"session_id": session, "message": "hi"},
-                 {"session_id": session, "message": " ", "message_id": "m-1"}]:  # fmt: skip
+    for data in ["hi", {"message": "hi"}, {"session_id": session, "message": "hi", "message_id": "bad id!"},
+                 {"session_id": session, "message": " ", "message_id": "m-1"},
+                 {"session_id": session, "message": "hi", "message_id": "m-2", "customData": [1]}]:  # fmt: skip
         assert asyncio.run(uttered("sid-1", data))["ok"] is False
     after = server.scrape()
 
     assert grew(before, after, "rest") == {
         "bad_json": 1, "not_object": 1, "bad_sender": 1, "empty": 1, "too_long": 1, "bad_message_id": 1,
     }  # fmt: skip
-    assert grew(before, after, "webchat") == {"bad_session": 2, "not_object": 1, "bad_message_id": 1, "bad_text": 1}
+    assert grew(before, after, "webchat") == {
+        "bad_session": 2, "not_object": 1, "bad_message_id": 1, "bad_text": 1, "bad_custom_data": 1,
+    }  # fmt: skip
     turns = "kefu_channel_turn_seconds_count"
     assert value(after, turns, channel="rest") - value(before, turns, channel="rest") == 2
     # a turn's seconds fall in the histogram's buckets: the +Inf bucket holds them all

@@ -10,6 +10,7 @@ import requests
 from playwright.sync_api import Browser, sync_playwright
 
 from scripts.browser import launch
+from scripts.shop_site import ShopSite
 from scripts.stack import ROOT, Stack, free_port
 from tests.shop_files import write_shop
 
@@ -44,6 +45,14 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     s.start(timeout=240)
     yield s
     s.stop()
+
+
+@pytest.fixture(scope="session")
+def shop_site() -> Iterator[ShopSite]:
+    """The shop's own site, whose origin the stack lists for the chat (KEFU_WEBCHAT_ORIGINS)."""
+    site = ShopSite(SHOP_SITE)
+    yield site
+    site.close()
 
 
 @pytest.fixture(scope="session")

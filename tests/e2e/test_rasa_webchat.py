@@ -8,23 +8,18 @@ credentials.yml otherwise) may open the chat from another site."""
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
-from urllib.parse import urlparse
 
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from scripts import rasa_webchat
+from scripts.shop_site import DESKTOP, PHONE
 from scripts.stack import free_port
 from tests.e2e.conftest import SHOP_SITE
 from tests.polling import wait_for
 
 CUSTOM_DATA = {"language": "en", "page": "/products/linen-dress"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 
 
 def site_page(rasa_url: str) -> bytes:
@@ -40,33 +35,10 @@ def site_page(rasa_url: str) -> bytes:
 </body></html>""".encode()
 
 
-def serve_site(origin: str, page: bytes) -> ThreadingHTTPServer:
-    bundle = rasa_webchat.fetch().read_bytes()
-
-    class Site(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-            body, kind = (bundle, "text/javascript") if self.path == "/rasa-webchat.js" else (page, "text/html")
-            self.send_response(200)
-            self.send_header("Content-Type", f"{kind}; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    url = urlparse(origin)
-    server = ThreadingHTTPServer((url.hostname, url.port), Site)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="module")
-def shop_site(stack) -> Iterator[str]:
-    server = serve_site(SHOP_SITE, site_page(stack.rasa_url))
-    yield SHOP_SITE
-    server.shutdown()
-    server.server_close()
+def site_page_url(stack, shop_site) -> str:
+    shop_site.put("/rasa-webchat.js", rasa_webchat.fetch().read_bytes(), "text/javascript")
+    return shop_site.put("/with-rasa-webchat", site_page(stack.rasa_url))
 
 
 def open_chat(browser, site: str, device: dict) -> Page:
@@ -93,8 +65,8 @@ def user_events(stack, session: str) -> list:
 
 
 @pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, shop_site, device):
-    page = open_chat(browser, shop_site, device)
+def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, site_page_url, device):
+    page = open_chat(browser, site_page_url, device)
     replies = page.locator(".rw-response")
     expect(replies.first).to_be_visible()  # the answer to initPayload "/greet"
     say(page, "where is my order A10002")
@@ -120,13 +92,13 @@ def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, 
     assert session_of(page) == session
 
 
-def test_only_listed_origins_may_open_the_chat(stack, shop_site):
+def test_only_listed_origins_may_open_the_chat(stack):
     handshake = f"{stack.rasa_url}/webhooks/webchat/socket.io/?EIO=4&transport=polling"
     own, other = stack.rasa_url, f"http://127.0.0.1:{free_port()}"
-    for origin in (own, shop_site):
+    for origin in (own, SHOP_SITE):
         r = requests.get(handshake, headers={"Origin": origin}, timeout=10)
         assert r.status_code == 200, (origin, r.text)
-    assert requests.get(handshake, headers={"Origin": shop_site}, timeout=10).headers[
-        "Access-Control-Allow-Origin"] == shop_site  # fmt: skip
+    assert requests.get(handshake, headers={"Origin": SHOP_SITE}, timeout=10).headers[
+        "Access-Control-Allow-Origin"] == SHOP_SITE  # fmt: skip
     r = requests.get(handshake, headers={"Origin": other}, timeout=10)
     assert r.status_code == 400 and "Access-Control-Allow-Origin" not in r.headers

@@ -22,6 +22,12 @@ def open_widget(browser, stack) -> Page:
     return page
 
 
+def with_raw_socket_io(page: Page, stack) -> Page:
+    """The page, with socket.io's client as window.io (the widget keeps its own out of the page's globals)."""
+    page.add_script_tag(url=f"{stack.rasa_url}/webhooks/webchat/static/socket.io.min.js")
+    return page
+
+
 def say(page: Page, text: str) -> None:
     page.fill("#kefu-input", text)
     page.keyboard.press("Enter")
@@ -45,7 +51,7 @@ def test_the_bot_answers_in_the_widget_and_a_reload_keeps_the_conversation(brows
 
 
 def test_a_resent_message_is_answered_once(browser, stack):
-    page = open_widget(browser, stack)
+    page = with_raw_socket_io(open_widget(browser, stack), stack)
     session = wait_for(lambda: pages.session_of(page))
     # the same message id twice, as a widget does when the ack was lost in a reconnect
     acks = page.evaluate(
@@ -101,7 +107,7 @@ def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, he
 def test_a_client_without_message_ids_is_answered_and_told_what_was_refused(browser, stack):
     """Rasa's socketio protocol as rasa-webchat speaks it: no ids, customData, and no reading of acks, so a
     refused message is explained in a bot message, in the buyer's language."""
-    page = open_widget(browser, stack)
+    page = with_raw_socket_io(open_widget(browser, stack), stack)
     session = wait_for(lambda: pages.session_of(page))
     found = page.evaluate(
         """async (session) => {

@@ -61,9 +61,9 @@ class Deliveries:
         self._abandon = client.register_script(ABANDON)
 
     @classmethod
-    def connect(cls, channel: str, lease_s: int = TURN_LEASE_S) -> "Deliveries":
-        """On the Redis the environment names (REDIS_URL)."""
-        settings = Settings.from_env()
+    def connect(cls, channel: str, lease_s: int = TURN_LEASE_S, settings: Optional[Settings] = None) -> "Deliveries":
+        """On the Redis the settings name (REDIS_URL; by default the environment's)."""
+        settings = settings or Settings.from_env()
         return cls(connect(settings.redis_url, settings.var_dir), channel, lease_s=lease_s)
 
     def _key(self, delivery_id: str) -> str:

@@ -5,11 +5,14 @@
     GET  /webhooks/webchat/static/...  widget.js, widget.css, socket.io.min.js (vendored, MIT), the demo page's CSS
     GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget (CORS: the
                                        listed origins)
+    POST /webhooks/webchat/typing      {session_id, agent_name}, ?token=RASA_TOKEN: the helpdesk says an agent types
     socket.io at /webhooks/webchat/socket.io: Rasa's socketio protocol, which rasa-webchat (npm) speaks
       client -> server  session_request {session_id?}      server -> client  session_confirm <session_id>
       client -> server  user_uttered {session_id, message, message_id?, customData?},
                         acknowledged with {ok, duplicate?} or {ok: false, error}
       server -> client  bot_uttered {text, buttons?, metadata: {agent_name?, timestamp}}
+      client -> server  seen {session_id, read_up_to (ms)}: the buyer has seen the chat up to then
+      server -> client  agent_typing {agent_name}: after POST /webhooks/webchat/typing (the helpdesk's, Rasa's token)
 
 Rasa's own socketio channel drops a message's metadata (so the widget could not say which agent wrote)
 and loses what is sent while the widget is away. kefu's widget gives each user message an id: a resent
@@ -27,6 +30,7 @@ every emit to the process that holds the room's socket.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import html
 import json
 import logging
@@ -45,11 +49,12 @@ from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
+from connectors.marks import Marks
 from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
 from shop.config import load_shop_config
-from shop.formats import CJK, CONTROL_CHARS, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MESSAGE_ID
+from shop.formats import CJK, CONTROL_CHARS, MAX_AGENT_NAME, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -143,11 +148,17 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        listed = Settings.from_env().webchat_origins or (credentials or {}).get("cors_allowed_origins") or []
-        return cls([str(origin).rstrip("/") for origin in listed])
+        settings = Settings.from_env()
+        listed = settings.webchat_origins or (credentials or {}).get("cors_allowed_origins") or []
+        return cls([str(origin).rstrip("/") for origin in listed], settings)
 
-    def __init__(self, cors_allowed_origins: List[str]) -> None:
+    def __init__(self, cors_allowed_origins: List[str], settings: Optional[Settings] = None) -> None:
         self.cors_allowed_origins = cors_allowed_origins  # the shop's sites that embed the chat
+        self.settings = settings or Settings.from_env()
+        self.sio: Optional[AsyncServer] = None
+        self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
+        self._deliveries: Optional[Deliveries] = None
+        self._marks: Optional[Marks] = None
 
     def origin_allowed(self, origin: Optional[str], environ: Dict[str, Any]) -> bool:
         """May a page of this origin open the chat? A listed site, or the server's own page (engine.io's own
@@ -159,17 +170,19 @@ class WebChatInput(InputChannel):
         host = environ.get("HTTP_X_FORWARDED_HOST") or environ.get("HTTP_HOST", "")
         scheme = environ.get("HTTP_X_FORWARDED_PROTO") or environ.get("wsgi.url_scheme", "http")
         return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
-        self.sio: Optional[AsyncServer] = None
-        self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
-        self._deliveries: Optional[Deliveries] = None
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WebChatOutput(self.sio) if self.sio is not None else None
 
     def deliveries(self) -> Deliveries:
         if self._deliveries is None:
-            self._deliveries = Deliveries.connect(self.name())
+            self._deliveries = Deliveries.connect(self.name(), settings=self.settings)
         return self._deliveries
+
+    def marks(self) -> Marks:
+        if self._marks is None:
+            self._marks = Marks(self.deliveries().redis)
+        return self._marks
 
     async def first_time(self, session_id: str, message_id: str) -> Optional[str]:
         """The delivery to mark done once the message is answered, or None if it was answered before
@@ -183,7 +196,7 @@ class WebChatInput(InputChannel):
         return delivery if found.handle else None  # else answered, or still being answered by a live process
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        redis_url = Settings.from_env().redis_url
+        redis_url = self.settings.redis_url
         manager = AsyncRedisManager(redis_url, channel=keys.WEBCHAT_SOCKETIO) if redis_url else None
         sio = AsyncServer(async_mode="sanic", cors_allowed_origins=self.origin_allowed, client_manager=manager)
         self.sio = sio
@@ -232,6 +245,38 @@ class WebChatInput(InputChannel):
                                   "agent_name": agent.get("name"), "timestamp": data["timestamp"],
                                   "buttons": (data.get("data") or {}).get("buttons") or []})  # fmt: skip
             return response.json({"session_id": session_id, "turns": turns}, headers=cross_origin(request))
+
+        @bp.route("/typing", methods=["POST"])
+        async def typing(request: Request) -> response.HTTPResponse:
+            given = request.args.get("token", "")
+            token = self.settings.rasa_token  # the helpdesk's calls carry it, as they do to Rasa's API
+            if not token or not hmac.compare_digest(given.encode(), token.encode()):
+                refused(self.name(), "bad_token")
+                return response.json({"error": "a valid token is required"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            session_id, name = body.get("session_id"), body.get("agent_name")
+            if not isinstance(session_id, str) or not SESSION_RE.match(session_id) or not isinstance(name, str):
+                refused(self.name(), "bad_typing")
+                return response.json({"error": "session_id and agent_name are required"}, status=400)
+            await sio.emit("agent_typing", {"agent_name": name[:MAX_AGENT_NAME]}, room=session_id)
+            return response.json({"ok": True})
+
+        @sio.on("seen")
+        async def seen(sid: Text, data: Any) -> Dict[str, Any]:
+            """The buyer had the chat in view up to read_up_to (ms): the agent's console says "read"."""
+            session_id = data.get("session_id") if isinstance(data, dict) else None
+            upto = data.get("read_up_to") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
+                return refuse("bad_session", "ask for a session first")
+            if isinstance(upto, bool) or not isinstance(upto, (int, float)) or upto <= 0:
+                return refuse("bad_seen", "read_up_to must be a time in milliseconds")
+            upto = min(int(upto), int(time.time() * 1000))  # nobody reads what is not written yet
+            try:
+                await asyncio.to_thread(self.marks().raise_mark, session_id, "read_up_to", upto)
+            except (redis.RedisError, OSError) as exc:
+                log.error("webchat read marks unavailable: %s", exc)
+                return {"ok": False, "error": "try again later"}
+            return {"ok": True}
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict]) -> None:

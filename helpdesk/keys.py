@@ -110,9 +110,15 @@ def channel_event(channel: str, event_id: str) -> str:
 
 
 def channel_conversation(conversation_id: str) -> str:
-    """What a channel keeps about conversation "<channel>:<its id>" (connectors/marketplace/inbox.py)."""
-    channel, _, own_id = conversation_id.partition(":")
-    return f"{PREFIX}:{channel}:conv:{own_id}"
+    """What a channel keeps about a conversation (connectors/marks.py): "<channel>:<its id>", or the id the
+    web chat made (no channel in it)."""
+    channel, colon, own_id = conversation_id.partition(":")
+    return f"{PREFIX}:{channel}:conv:{own_id}" if colon else f"{PREFIX}:chat:conv:{conversation_id}"
+
+
+def typing_notice(conversation_id: str) -> str:
+    """Set for a moment after an agent's "typing" went to the buyer: the next ones within it are dropped."""
+    return f"{PREFIX}:typing:{conversation_id}"
 
 
 def outbox_queue(channel: str, conversation: str) -> str:

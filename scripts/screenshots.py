@@ -1,25 +1,30 @@
-"""The README's screenshots (docs/widget.png, console.png, marketplace.png) from a real run of the stack.
+"""The README's screenshots (docs/widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png) from
+a real run of the stack.
 
 python -m scripts.screenshots
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from scripts import rasa_webchat
 from scripts.browser import launch, open_console, open_widget, owner_of, session_of
-from scripts.stack import ROOT, Stack
+from scripts.shop_site import PHONE, ShopSite
+from scripts.stack import ROOT, Stack, free_port
 
 DOCS = ROOT / "docs"
 
 
 def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="kefu-shots-"))
-    stack = Stack.on_free_ports(var_dir=var).start(timeout=240)
+    site = ShopSite(f"http://127.0.0.1:{free_port()}")  # a shop's own site, which embeds rasa-webchat
+    stack = Stack.on_free_ports(var_dir=var, extra_env={"KEFU_WEBCHAT_ORIGINS": site.origin}).start(timeout=240)
     try:
         with sync_playwright() as p:
             browser = launch(p)
@@ -58,10 +63,47 @@ def main() -> None:
             buyer.screenshot(path=str(DOCS / "widget.png"))
             console.screenshot(path=str(DOCS / "console.png"))
             market.screenshot(path=str(DOCS / "marketplace.png"))
+            phone_widget(browser, stack).screenshot(path=str(DOCS / "widget-phone.png"))
+            rasa_webchat_page(browser, stack, site).screenshot(path=str(DOCS / "rasa-webchat.png"))
             browser.close()
     finally:
         stack.stop()
-    print(f"wrote widget.png, console.png and marketplace.png in {DOCS}")
+        site.close()
+    print(f"wrote widget.png, console.png, marketplace.png, widget-phone.png and rasa-webchat.png in {DOCS}")
+
+
+def phone_widget(browser: Browser, stack: Stack) -> Page:
+    """kefu's widget on the demo page on a phone: the open chat fills the screen."""
+    page = browser.new_context(**PHONE).new_page()
+    page.goto(f"{stack.rasa_url}/webhooks/webchat/")
+    page.locator("#kefu-toggle").tap()
+    for text in ("有优惠码吗", "what payment methods do you take?"):
+        count = page.locator("#kefu-messages li.bot").count()
+        page.fill("#kefu-input", text)
+        page.keyboard.press("Enter")
+        page.locator("#kefu-messages li.bot").nth(count).wait_for()
+    return page
+
+
+def rasa_webchat_page(browser: Browser, stack: Stack, site: ShopSite) -> Page:
+    """The unmodified rasa-webchat widget on a shop's own site, talking to kefu."""
+    props = {"socketUrl": stack.rasa_url, "socketPath": "/webhooks/webchat/socket.io/", "initPayload": "/greet",
+             "title": "Lily's Closet", "subtitle": "rasa-webchat 1.0.1 → kefu"}  # fmt: skip
+    site.put("/rasa-webchat.js", rasa_webchat.fetch().read_bytes(), "text/javascript")
+    url = site.put(
+        "/",
+        f"""<!doctype html><html><head><meta charset="utf-8"><title>A shop</title></head><body>
+<script src="/rasa-webchat.js"></script><script>WebChat.default({json.dumps(props)}, null);</script></body></html>
+""".encode(),
+    )
+    page = browser.new_context(viewport={"width": 700, "height": 760}).new_page()
+    page.goto(url)
+    page.locator(".rw-launcher").click()
+    page.locator(".rw-response").first.wait_for()
+    page.fill(".rw-new-message", "where is my order A10002")
+    page.locator(".rw-send").click()
+    page.locator(".rw-response", has_text="email or phone").wait_for()
+    return page
 
 
 if __name__ == "__main__":

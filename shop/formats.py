@@ -47,6 +47,7 @@ MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, 
 MAX_BUYER_TEXT = 10_000  # one buyer message, on every channel
 MAX_CUSTOM_DATA_BYTES = 2 * 1024  # a web-chat page's customData (rasa-webchat), as JSON
 MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
+MAX_AGENT_NAME = 80  # the name a buyer sees beside an agent's message or "typing"
 MAX_EXAMPLE_CHARS = 300  # a training example the Trainer view writes: a longer message is rarely one intent
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)

@@ -18,9 +18,10 @@
     : (navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en";
   const T = lang === "zh"
     ? { open: "联系客服", close: "收起", title: "在线客服", send: "发送", placeholder: "输入消息…", typing: "对方正在输入…",
-        online: "在线", offline: "重新连接中…", agent: "客服" }
+        online: "在线", offline: "重新连接中…", agent: "客服", agentTyping: (name) => `客服 ${name} 正在输入…` }
     : { open: "Chat with us", close: "Close", title: "Customer service", send: "Send", placeholder: "Type a message…",
-        typing: "typing…", online: "online", offline: "reconnecting…", agent: "agent" };
+        typing: "typing…", online: "online", offline: "reconnecting…", agent: "agent",
+        agentTyping: (name) => `${name} is typing…` };
   const store = {
     get session() { return localStorage.getItem("kefu_session_id"); },
     set session(v) { localStorage.setItem("kefu_session_id", v); },
@@ -30,6 +31,8 @@
   const seen = new Set();   // keys of messages already on the page
   let socket = null;
   let typingTimer = null;
+  let newest = 0;      // the server's time (s) of the newest bot or agent message on the page
+  let reported = 0;    // what the last "seen" told the server
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -72,6 +75,7 @@
     const key = turn.message_id ? `m:${turn.message_id}` : `${turn.timestamp}|${turn.text}`;
     if (seen.has(key)) return;
     seen.add(key);
+    if (turn.who !== "buyer" && turn.timestamp) newest = Math.max(newest, turn.timestamp);
     const li = el("li", { class: turn.who + (turn.pending ? " pending" : "") });
     li.dataset.key = key;
     if (turn.who === "agent") li.append(el("span", { class: "from" }, `${T.agent} ${turn.agent_name || ""}`.trim()));
@@ -89,11 +93,22 @@
     messages.scrollTop = messages.scrollHeight;
   }
 
-  function typing(on) {
+  // "typing…" while the bot thinks (after the buyer sends), or "<agent> is typing…" while an agent types
+  function typing(on, text) {
     clearTimeout(typingTimer);
+    typingLine.textContent = text || T.typing;
     typingLine.hidden = !on;
-    if (on) typingTimer = setTimeout(() => typing(false), 15000);
+    if (on) typingTimer = setTimeout(() => typing(false), text ? 6000 : 15000);
   }
+
+  // read receipts: the agent's console says "read" once the buyer had the chat in view
+  function reportSeen() {
+    if (!socket || !socket.connected || panel.hidden || document.visibilityState !== "visible") return;
+    if (!newest || newest <= reported) return;
+    reported = newest;
+    socket.emit("seen", { session_id: store.session, read_up_to: Math.ceil(newest * 1000) });
+  }
+  document.addEventListener("visibilitychange", reportSeen);
 
   async function loadHistory() {
     const r = await fetch(`${server}${prefix}/webhooks/webchat/history?session_id=${store.session}`);
@@ -136,11 +151,14 @@
       store.session = sessionId;
       await loadHistory();   // what was said while away, then what is still unsent
       flush();
+      reportSeen();
     });
+    socket.on("agent_typing", (m) => typing(true, T.agentTyping(String((m && m.agent_name) || T.agent))));
     socket.on("bot_uttered", (m) => {
       const meta = m.metadata || {};
       typing(false);
       render({ who: meta.agent_name ? "agent" : "bot", text: m.text, agent_name: meta.agent_name, buttons: m.buttons, timestamp: meta.timestamp });
+      reportSeen();
     });
   }
 
@@ -160,6 +178,7 @@
     toggle.setAttribute("aria-expanded", String(open));
     if (open && !socket) connect();
     if (open) input.focus({ preventScroll: true });
+    if (open) reportSeen();
   }
   toggle.addEventListener("click", () => show(panel.hidden));
   closeButton.addEventListener("click", () => show(false));

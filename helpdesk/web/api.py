@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from helpdesk import quality
+from helpdesk import keys, quality
 from helpdesk.desk import Desk
 from helpdesk.payloads import HandoffRecord
 from helpdesk.record.models import Handoff, HandoffEvent
@@ -19,10 +19,12 @@ from helpdesk.scripts import HandoffError
 from helpdesk.web import request_models as ask
 from helpdesk.web.errors import ApiError
 from helpdesk.web.quality_api import record_findings
+from helpdesk.web.rasa_client import RasaUnavailable
 from helpdesk.web.resources import Resources, blocking, hd
 from helpdesk.web.validation import read_body
 
 bp = Blueprint("helpdesk")
+TYPING_EVERY_S = 2  # a buyer's "typing…" lasts a few seconds (widget.js): one notice per this is enough
 # Every route with a path parameter says unquote=True: sanic 21.12 otherwise hands it over percent-encoded
 # (the console's encodeURIComponent("marketplace:c-1") would arrive as "marketplace%3Ac-1").
 
@@ -193,6 +195,32 @@ async def reply(request: Request, conversation_id: str) -> HTTPResponse:
     warnings = await blocking(_reply, hd(request), conversation_id, agent_id, body.text.strip())
     return json({"conversation_id": conversation_id, "agent": agent_id, "delivered_to_transcript": True,
                  "qa": [f.as_dict() for f in warnings]})  # fmt: skip
+
+
+def _typing(res: Resources, cid: str, agent_id: str) -> bool:
+    """The owner is typing: the web-chat buyer sees it, at most once per TYPING_EVERY_S (the console sends it
+    on every few keystrokes). Best effort: False when dropped as too soon, not a web chat, or Rasa is away."""
+    desk = res.desk
+    live = desk.queue.get(cid)
+    if not live:
+        raise HandoffError("not_found")
+    if live.get("state") != "assigned" or live.get("agent") != agent_id:
+        raise HandoffError("not_yours" if live.get("state") == "assigned" else "not_assigned", live.get("agent", ""))
+    if live.get("channel") != "webchat" or not desk.redis.set(keys.typing_notice(cid), agent_id, nx=True,
+                                                              ex=TYPING_EVERY_S):  # fmt: skip
+        return False
+    try:
+        res.rasa.typing(cid, str(desk.agents.get(agent_id).get("name") or agent_id))
+    except RasaUnavailable:
+        return False
+    return True
+
+
+@bp.post("/conversations/<conversation_id>/typing", unquote=True)
+async def typing(request: Request, conversation_id: str) -> HTTPResponse:
+    agent_id = acting_agent(request, read_body(request, ask.Acting))
+    shown = await blocking(_typing, hd(request), conversation_id, agent_id)
+    return json({"conversation_id": conversation_id, "shown": shown})
 
 
 @bp.post("/conversations/<conversation_id>/transfer", unquote=True)

@@ -134,7 +134,7 @@ def _transcript(res: Resources, cid: str) -> Dict[str, Any]:
                           "at": e.get("timestamp")})  # fmt: skip
     r = res.desk.redis
     failures = [jsonlib.loads(raw) for raw in r.lrange(keys.delivery_failed(cid), 0, 49)]
-    channel_state = r.hgetall(keys.channel_conversation(cid)) if ":" in cid else {}
+    channel_state = r.hgetall(keys.channel_conversation(cid))
     return {"conversation_id": cid, "turns": turns, "paused": tracker.get("paused", False),
             "delivery_failures": failures, "channel_state": channel_state}  # fmt: skip
 

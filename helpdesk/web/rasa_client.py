@@ -51,6 +51,10 @@ class RasaClient:
         path = f"{self._conversation(conversation_id)}/execute?output_channel=latest"  # to the buyer's widget
         return self._post(path, body).get("messages", [])
 
+    def typing(self, conversation_id: str, agent_name: str) -> None:
+        """Show the web-chat buyer that this agent is typing (connectors/webchat.py, /webhooks/webchat/typing)."""
+        self._post("/webhooks/webchat/typing", {"session_id": conversation_id, "agent_name": agent_name})
+
     def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
         """Put the agent's message in the transcript, as a bot turn with metadata.kefu_agent, and send it
         through the conversation's own output channel (the widget's socket, a marketplace's API)."""

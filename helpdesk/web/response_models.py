@@ -129,6 +129,11 @@ class Replied(Answer):
     qa: List["QaCheck"] = Field(..., description="the quality check's warnings (the reply was sent); [] if none")
 
 
+class TypingShown(Answer):
+    conversation_id: str
+    shown: bool
+
+
 class Transferred(Answer):
     conversation_id: str
     agent: str = Field(..., description='the new owner; "" while it waits for the group')
@@ -188,7 +193,9 @@ class Transcript(Answer):
     turns: List[Turn]
     paused: bool
     delivery_failures: List[DeliveryFailure] = Field(..., description="newest first")
-    channel_state: Dict[str, str] = Field(..., description="a marketplace's read_up_to, closed_at, ... (ms)")
+    channel_state: Dict[str, str] = Field(
+        ..., description="the buyer's side, as the channel saw it: read_up_to, last_message_at, closed_at (ms)"
+    )
 
 
 class Order(Answer):

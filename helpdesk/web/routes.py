@@ -100,6 +100,15 @@ ROUTES: List[Route] = [
     ),
     Route(
         "post",
+        f"{CONVERSATION}/typing",
+        "The owner is typing: a web-chat buyer sees it (at most once per 2 s; shown is false when dropped, on "
+        "another channel, or when Rasa does not answer)",
+        {200: say.TypingShown},
+        ask.Acting,
+        refusals=(*ACTING, *TAKING),
+    ),
+    Route(
+        "post",
         f"{CONVERSATION}/transfer",
         "To an agent (online, with room) or a group (back to the front of the queue)",
         {200: say.Transferred},

@@ -13,6 +13,7 @@ import uuid
 from typing import Any, Dict, Iterator, List, Tuple
 
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from rasa.core.tracker_store import InMemoryTrackerStore
@@ -24,6 +25,7 @@ from sanic_testing.testing import TestingResponse as Response  # not Test*: pyte
 from connectors.marketplace.channel import MarketplaceInput
 from connectors.marketplace.outbox import RetryPolicy
 from connectors.marketplace.wire import WIRE
+from connectors.marks import Marks
 from connectors.metrics import MetricsInput
 from connectors.rest import KefuRestInput
 from connectors.webchat import WebChatInput
@@ -106,7 +108,7 @@ def server(redis_url) -> Iterator[Server]:
     settings = Settings.from_env({"REDIS_URL": redis_url, "RASA_TOKEN": TOKEN})
     market = MarketplaceInput(SHOP, f"http://127.0.0.1:{free_port()}", SECRET, "access", settings=settings,
                               policy=RetryPolicy(attempts=1, timeout_s=2))  # fmt: skip
-    s = Server([KefuRestInput(), WebChatInput([]), market, MetricsInput(settings)])
+    s = Server([KefuRestInput(), WebChatInput([], settings), market, MetricsInput(settings)])
     yield s
     s.close()
 
@@ -195,6 +197,27 @@ def test_rest_and_webchat_refusals_and_a_rest_turn(server):
     assert value(after, "kefu_channel_turn_seconds_bucket", channel="rest", le="+Inf") == value(
         after, turns, channel="rest"
     )
+
+
+def test_typing_needs_the_servers_token_and_seen_marks_only_rise(server, redis_url):
+    session = uuid.uuid4().hex
+    typing = "/webhooks/webchat/typing"
+    body = {"session_id": session, "agent_name": "Ben"}
+    assert server.request("post", typing, json=body).status_code == 403
+    assert server.request("post", typing, params={"token": "wrong"}, json=body).status_code == 403
+    assert server.request("post", typing, params={"token": TOKEN}, json={"session_id": "x"}).status_code == 400
+    assert server.request("post", typing, params={"token": TOKEN}, json=body).json == {"ok": True}
+
+    seen = server.channels["webchat"].sio.handlers["/"]["seen"]
+    now_ms = int(time.time() * 1000)
+    for data in ["x", {"session_id": session}, {"session_id": session, "read_up_to": True},
+                 {"session_id": session, "read_up_to": -5}]:  # fmt: skip
+        assert asyncio.run(seen("sid-1", data))["ok"] is False
+    assert asyncio.run(seen("sid-1", {"session_id": session, "read_up_to": now_ms - 5000}))["ok"] is True
+    assert asyncio.run(seen("sid-1", {"session_id": session, "read_up_to": now_ms - 9000}))["ok"] is True  # late
+    assert asyncio.run(seen("sid-1", {"session_id": session, "read_up_to": now_ms + 10**9}))["ok"] is True
+    marks = Marks(redis.Redis.from_url(redis_url, decode_responses=True)).of(session)
+    assert now_ms <= int(marks["read_up_to"]) <= int(time.time() * 1000)  # never past the server's now
 
 
 def test_the_metrics_need_the_servers_token(server, redis_url):

@@ -1,15 +1,18 @@
 """The webhook's memory in Redis, raced by several processes: each event is handled by exactly one,
-and a conversation's marks only ever move forward."""
+and a conversation's marks only ever move forward (and the consoles hear when one does)."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import random
+import time
 from typing import List
 
 import redis
 
 from connectors.marketplace.inbox import Inbox
+from connectors.marks import Marks
 from helpdesk import keys
 
 
@@ -65,3 +68,20 @@ def test_a_failed_event_can_be_taken_again_but_not_while_in_hand(redis_url):
     box.abandon("evt-x")  # too late: done stays done
     assert box.begin("evt-x") == "duplicate"
     assert 0 < box.redis.ttl(keys.channel_event("marketplace", "evt-x")) <= 60
+
+
+def test_a_mark_that_moves_is_announced_to_the_consoles_and_one_that_does_not_is_not(redis_url):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    consoles = client.pubsub(ignore_subscribe_messages=True)
+    consoles.subscribe(keys.LIVE)
+    marks = Marks(client)
+    assert marks.raise_mark("0123abcd" * 4, "read_up_to", 2_000) == 0  # a web chat's id: no channel in it
+    assert marks.raise_mark("0123abcd" * 4, "read_up_to", 1_000) == 2_000  # late: not announced
+    heard, until = [], time.monotonic() + 1
+    while time.monotonic() < until:  # (get_message answers None for the subscription's own confirmation)
+        message = consoles.get_message(timeout=0.1)
+        if message:
+            heard.append(json.loads(message["data"]))
+    assert heard == [{"kind": "channel_mark", "conversation_id": "0123abcd" * 4, "agent": ""}]
+    assert marks.of("0123abcd" * 4) == {"read_up_to": "2000"}  # no buyer id given: none kept
+    assert keys.channel_conversation("marketplace:c-1") != keys.channel_conversation("c-1")

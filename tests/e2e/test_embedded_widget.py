@@ -18,8 +18,7 @@ from tests.polling import wait_for
 HOSTILE_CSS = """
 body { font: 40px/1 serif; color: rgb(1, 2, 3); }
 li, ol, form, input, button, header, section, span { display: none !important; color: rgb(1, 2, 3) !important; }
-.status, #kefu-messages, #kefu-input { font-size: 33px !important; }
-p.status { font-size: 17px; }
+#kefu-messages, #kefu-input, #kefu-toggle { font-size: 33px !important; background: rgb(1, 2, 3) !important; }
 """
 
 
@@ -105,7 +104,7 @@ def test_the_widget_and_the_page_keep_their_styles_apart(browser, page_url):
     assert bot.evaluate("e => getComputedStyle(e).color") != "rgb(1, 2, 3)"
     assert page.locator("#kefu-input").evaluate("e => getComputedStyle(e).fontSize") == "16px"
     assert page.locator("#kefu-toggle").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(21, 101, 192)"
-    assert page.locator("p.status").evaluate("e => getComputedStyle(e).fontSize") == "17px"  # ours is 12px
+    assert page.locator("p.status").evaluate("e => getComputedStyle(e).fontSize") == "40px"  # the page's; ours: 12px
     assert page.evaluate("[typeof window.io, typeof window.KEFU_CSS, document.querySelectorAll('kefu-chat').length]") \
         == ["undefined", "undefined", 1]  # fmt: skip
     assert re.fullmatch(r"Customer service", page.locator("#kefu-title").inner_text())  # data-lang="en"

@@ -20,6 +20,8 @@ from tests.e2e.conftest import SHOP_SITE
 from tests.polling import wait_for
 
 CUSTOM_DATA = {"language": "en", "page": "/products/linen-dress"}
+# rasa-webchat shows each bot message after a "typing" pause of 0.8-3 s (its customMessageDelay), one after another
+SHOWN_WITHIN_MS = 20_000
 
 
 def site_page(rasa_url: str) -> bytes:
@@ -68,9 +70,9 @@ def user_events(stack, session: str) -> list:
 def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, site_page_url, device):
     page = open_chat(browser, site_page_url, device)
     replies = page.locator(".rw-response")
-    expect(replies.first).to_be_visible()  # the answer to initPayload "/greet"
+    expect(replies.filter(has_text="assistant")).to_be_visible(timeout=SHOWN_WITHIN_MS)  # to initPayload "/greet"
     say(page, "where is my order A10002")
-    expect(replies.last).to_contain_text("email or phone")
+    expect(replies.last).to_contain_text("email or phone", timeout=SHOWN_WITHIN_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= device["viewport"]["width"]
 
     session = session_of(page)
@@ -78,17 +80,17 @@ def test_rasa_webchat_talks_with_the_bot_and_an_agent(browser, stack, helpdesk, 
     assert user_events(stack, session)[-1]["metadata"]["custom_data"] == CUSTOM_DATA
 
     say(page, "the dress arrived torn, I want to complain")
-    expect(page.locator(".rw-response", has_text="has your chat now")).to_be_visible()
+    expect(page.locator(".rw-response", has_text="has your chat now")).to_be_visible(timeout=SHOWN_WITHIN_MS)
     conversation = f"{stack.helpdesk_url}/conversations/{session}"
     agent = wait_for(lambda: helpdesk.get(conversation, timeout=10).json()["live"]["agent"])
     r = helpdesk.post(f"{conversation}/reply", json={"agent": agent, "text": "So sorry! A new dress ships today."})
     assert r.status_code == 200, r.text
-    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible()
+    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible(timeout=SHOWN_WITHIN_MS)
 
     say(page, "thank you, which courier?")  # the chat is the agent's now: it reaches them, the bot stays quiet
     wait_for(lambda: user_events(stack, session)[-1]["text"] == "thank you, which courier?")
     page.reload()  # rasa-webchat keeps its own copy of the conversation, and the same session
-    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible()
+    expect(page.locator(".rw-response", has_text="A new dress ships today")).to_be_visible(timeout=SHOWN_WITHIN_MS)
     assert session_of(page) == session
 
 

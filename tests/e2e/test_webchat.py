@@ -136,3 +136,25 @@ def test_a_client_without_message_ids_is_answered_and_told_what_was_refused(brow
     assert texts[:3] == [NOTICE_TOO_LONG_ZH, NOTICE_MISCONFIGURED_EN, NOTICE_MISCONFIGURED_EN]
     assert len(texts) > 3  # and "hi" was answered
     assert all(set(m) == {"text", "metadata"} for m in said if "buttons" not in m)  # rasa-webchat's text shape
+
+
+def test_the_buyer_sees_the_agent_typing_and_the_agent_sees_the_reply_read(browser, stack, helpdesk):
+    buyer = open_widget(browser, stack)
+    say(buyer, "my parcel never arrived, I want to make a complaint")
+    expect(buyer.locator("#kefu-messages li.bot", has_text="has your chat now")).to_be_visible()
+    session = pages.session_of(buyer)
+    agent = wait_for(lambda: helpdesk.get(f"{stack.helpdesk_url}/conversations/{session}",
+                                          timeout=10).json()["live"]["agent"])  # fmt: skip
+    name = helpdesk.get(f"{stack.helpdesk_url}/agents/{agent}", timeout=10).json()["name"]
+    console = log_in(browser, stack, agent)
+    console.locator("#mine li", has_text=session).click()
+    expect(console.locator("#transcript li.buyer", has_text="never arrived")).to_be_visible()
+
+    console.locator("#reply").press_sequentially("Let me look at the tracking", delay=20)
+    expect(buyer.locator("#kefu-typing")).to_have_text(f"{name} is typing…")
+    console.keyboard.press("Enter")
+    expect(buyer.locator("#kefu-messages li.agent", has_text="Let me look at the tracking")).to_be_visible()
+    expect(buyer.locator("#kefu-typing")).to_be_hidden()
+    # the buyer has the chat open: their widget reports it seen, and the open console marks the reply read
+    reply = console.locator("#transcript li.agent", has_text="Let me look at the tracking")
+    expect(reply.locator(".read")).to_have_text("✓ read 已读")

@@ -170,3 +170,17 @@ def test_without_a_proxy_a_forwarded_address_is_ignored(hd):
     codes = [hd.post("/auth/login", {"agent": "ben", "password": "x"}, auth=False,
                      headers={"X-Forwarded-For": f"10.0.0.{i}"}).status_code for i in range(12)]  # fmt: skip
     assert codes[-1] == 429  # a caller cannot dodge the limit by naming other addresses
+
+
+def test_only_the_owner_says_they_are_typing(hd):
+    ben, chen = Console(hd, "ben"), Console(hd, "chen")
+    assert ben.post("/agents/ben/status", {"status": "online"}).status_code == 200
+    queue_chat(hd, "0123abcd" * 4, channel="webchat")
+    queue_chat(hd, "marketplace:c-9", channel="marketplace")
+    assert hd.get(f"/conversations/{'0123abcd' * 4}").json["live"]["agent"] == "ben"
+    assert chen.post(f"/conversations/{'0123abcd' * 4}/typing").json["error"] == "not_yours"
+    assert ben.post("/conversations/nobody-here/typing").json["error"] == "not_found"
+    # the owner: shown only on a web chat, and here not even there, as Rasa is down (best effort, no error)
+    for cid in ("0123abcd" * 4, "marketplace:c-9"):
+        r = ben.post(f"/conversations/{cid}/typing")
+        assert r.status_code == 200 and r.json == {"conversation_id": cid, "shown": False}

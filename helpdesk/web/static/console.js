@@ -212,13 +212,17 @@ async function openConversation(cid) {
   // an open "Bot misunderstood" picker moves to the redrawn line, with its focus
   const focused = flagging && flagging.form.contains(document.activeElement) ? document.activeElement : null;
   if (flagging && flagging.cid !== cid) flagging.close(false);
-  const turns = transcript.turns.map((t) => transcriptTurn(cid, t, true));
+  const seen = Number(transcript.channel_state.read_up_to || 0);   // ms: the buyer saw the chat up to then
+  const turns = transcript.turns.map((t) => {
+    const li = transcriptTurn(cid, t, true);
+    if (t.who === "agent" && seen && t.at && t.at * 1000 <= seen) li.append(el("span", "read", "✓ read 已读"));
+    return li;
+  });
   for (const f of [...transcript.delivery_failures].reverse()) {  // the buyer never got these: say so
     const li = el("li", "undelivered");
     li.append(el("span", "who", "not delivered · 未送达"), el("span", "text", f.text), el("span", "who", f.reason));
     turns.push(li);
   }
-  const seen = Number(transcript.channel_state.read_up_to || 0);
   if (seen) turns.push(el("li", "status", `read by the buyer · 买家已读 ${new Date(seen).toLocaleTimeString()}`));
   if (Number(transcript.channel_state.closed_at || 0) > Number(transcript.channel_state.last_message_at || 0)) {
     turns.push(el("li", "status", "the buyer closed the chat on the marketplace · 买家已关闭会话"));
@@ -423,6 +427,15 @@ $("reply").addEventListener("input", () => {
     return div;
   }));
   $("shortcuts").hidden = hits.length === 0;
+});
+
+// the buyer sees "agent is typing" (web chat): one notice every 2 s of typing is enough, and the server drops extras
+let typingSentAt = 0;
+$("reply").addEventListener("input", () => {
+  const text = $("reply").value;
+  if (!state.open || !text.trim() || text.startsWith("/") || Date.now() - typingSentAt < 2000) return;
+  typingSentAt = Date.now();
+  api("POST", `/conversations/${encodeURIComponent(state.open)}/typing`, {}).catch(() => {});   // best effort
 });
 
 $("reply").addEventListener("keydown", (event) => {

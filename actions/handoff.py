@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Text, Tuple
 
 import redis
 from rasa_sdk import Action, Tracker
@@ -34,23 +34,24 @@ def _summary(tracker: Tracker, limit: int = 3) -> str:
     return "\n".join(reversed(lines))
 
 
-def _is_vip(turn: Turn) -> bool:
+def _known_buyer(turn: Turn) -> Tuple[bool, str]:
+    """Whether the buyer is a VIP, and their name, from the shop's data ("" when not known)."""
     try:
-        return _is_vip_in_shop_data(turn)
+        return _buyer_in_shop_data(turn)
     except StoreUnavailable:  # the handoff goes on without the VIP priority: a person is more urgent
         log.warning("VIP check skipped for %s: the shop's data is unavailable", turn.tracker.sender_id)
-        return False
+        return False, ""
 
 
-def _is_vip_in_shop_data(turn: Turn) -> bool:
+def _buyer_in_shop_data(turn: Turn) -> Tuple[bool, str]:
     number = turn.slot("order_number")
     verified = turn.slot("verified_orders") or []
     if number and number in verified:
         order = turn.repo.find_order(number)
-        return bool(order and order.customer_vip)
+        return (bool(order.customer_vip), order.customer_name or "") if order else (False, "")
     cid = turn.verified_customer
     customer = turn.repo.customer_by_channel_id(cid) if cid else None
-    return bool(customer and customer.vip)
+    return (bool(customer.vip), customer.name or "") if customer else (False, "")
 
 
 async def hand_off(turn: Turn, reason: str, category: str) -> Events:
@@ -61,7 +62,7 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
     bot running, so the buyer is never left talking to nobody.
     """
     prio = turn.cfg.handoff.priority
-    vip = await asyncio.to_thread(_is_vip, turn)
+    vip, name = await asyncio.to_thread(_known_buyer, turn)
     priority = prio.get("default", 0) + (prio.get("complaint", 0) if category == "complaint" else 0)
     priority += prio.get("vip", 0) if vip else 0
     number = turn.slot("order_number")
@@ -69,6 +70,7 @@ async def hand_off(turn: Turn, reason: str, category: str) -> Events:
         "conversation_id": turn.tracker.sender_id,
         "channel": turn.tracker.get_latest_input_channel() or "",
         "customer": turn.verified_customer or "",
+        "customer_name": name,
         "language": turn.lang,
         "category": category,
         "priority": priority,

@@ -81,7 +81,7 @@ def main() -> None:
             buyer.wait_for_selector("#kefu-messages li.bot:has-text('has your chat now')")
             session = session_of(buyer)
             console = open_console(browser, stack, owner_of(stack, session))
-            console.locator("#mine li", has_text=session).click()
+            console.locator(f'#mine li[data-conversation="{session}"]').click()
             console.wait_for_selector("#transcript li.buyer")
             agent_ms = []
             for i in range(args.replies):

@@ -54,7 +54,7 @@ from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
 from shop.config import load_shop_config
-from shop.formats import CJK, CONTROL_CHARS, MAX_AGENT_NAME, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MESSAGE_ID
+from shop.formats import CJK, CONTROL_CHARS, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MAX_NAME, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ class WebChatInput(InputChannel):
             if not isinstance(session_id, str) or not SESSION_RE.match(session_id) or not isinstance(name, str):
                 refused(self.name(), "bad_typing")
                 return response.json({"error": "session_id and agent_name are required"}, status=400)
-            await sio.emit("agent_typing", {"agent_name": name[:MAX_AGENT_NAME]}, room=session_id)
+            await sio.emit("agent_typing", {"agent_name": name[:MAX_NAME]}, room=session_id)
             return response.json({"ok": True})
 
         @sio.on("seen")

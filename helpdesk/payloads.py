@@ -20,6 +20,7 @@ class HandoffRecord(TypedDict):
     conversation_id: str
     channel: str  # rest, socketio, marketplace, ...
     customer: str  # verified customer id, or "" if the buyer is anonymous
+    customer_name: str  # the buyer's name in the shop's data, or "": the chat's title in the console
     language: str  # en | zh
     category: str  # a category of categories.yml (complaint, order, human, ...)
     priority: int

@@ -46,7 +46,7 @@ def _qa_warning(browser, stack: Stack) -> None:
     requests.post(url, json={"sender": sender, "message": "I want to return this dress, can I talk to a human?"},
                   timeout=30).raise_for_status()  # fmt: skip
     console = open_console(browser, stack, owner_of(stack, sender), height=760)
-    console.locator("#mine li", has_text=sender).click()
+    console.locator(f'#mine li[data-conversation="{sender}"]').click()
     console.wait_for_selector("#transcript li.buyer")
     console.fill("#reply", "No problem, you can return it within 30 days and we pay the return shipping.")
     console.keyboard.press("Enter")

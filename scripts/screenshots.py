@@ -41,7 +41,7 @@ def main() -> None:
                 buyer.wait_for_selector(f"#kefu-messages {wait_for}")
             session = session_of(buyer)
             console = open_console(browser, stack, owner_of(stack, session), height=820)
-            console.locator("#mine li", has_text=session).click()
+            console.locator(f'#mine li[data-conversation="{session}"]').click()
             console.wait_for_selector("#transcript li.buyer")
             console.fill("#reply", "/sorry")
             console.keyboard.press("Enter")

@@ -11,8 +11,10 @@ Decisions and flags live in the handoff record (training_decisions, training_fla
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +28,8 @@ from shop.config import ShopConfig
 from shop.masking import mask
 
 IGNORE = "ignore"
-LOOKBACK_S = 90 * 86_400  # the widest inbox: a decision looks its entry up in it
+LOOKBACK_S = 90 * 86_400  # the widest inbox: a decision looks its entry up in it (unless it was just shown)
+SHOWN_FOR_S = 600  # a decision within this of the inbox that showed its entry takes the entry from there
 NOT_PICKABLE = ("nlu_fallback",)  # not an intent of the domain: what the bot says when it has none
 
 
@@ -42,6 +45,26 @@ class AlreadyExample(ValueError):
     """The example is in the training data already; nothing was recorded."""
 
 
+class Shown:
+    """The entries of this process's recent inboxes, by key, for SHOWN_FOR_S: a decision on an entry the trainer
+    was just shown takes it from here instead of harvesting 90 days again (seconds on a busy shop's PostgreSQL:
+    benchmarks/trainer_inbox.py). Only what a harvest produced gets in; decided keys are checked in the record."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: Dict[str, Tuple[float, Entry]] = {}
+
+    def keep(self, entries: List[Entry], now: float) -> None:
+        with self._lock:
+            self._entries = {k: v for k, v in self._entries.items() if v[0] > now - SHOWN_FOR_S}
+            self._entries.update((e.key, (now, e)) for e in entries)
+
+    def get(self, key: str, now: float) -> Optional[Entry]:
+        with self._lock:
+            found = self._entries.get(key)
+        return found[1] if found and found[0] > now - SHOWN_FOR_S else None
+
+
 @dataclass(frozen=True)
 class Trainer:
     """Where the loop reads and writes: the conversations, the record, the shop's rules and the examples file."""
@@ -50,11 +73,14 @@ class Trainer:
     record: sessionmaker
     cfg: ShopConfig
     reviewed: ReviewedFile
+    shown: Optional[Shown] = None  # the helpdesk keeps one per process; the command line has none
 
     def inbox(self, since: float, below: Optional[float] = None) -> List[Entry]:
         """The harvest since `since` (Unix s), without what was decided, the most frequent first."""
         below = self.cfg.handoff.unclear_below if below is None else below
         entries = harvest(self.tracker_url, self.record, self.cfg, since, below)
+        if self.shown is not None:
+            self.shown.keep(entries, time.time())
         with self.record() as session:
             decided = set(session.scalars(sa.select(TrainingDecision.key)))
         return [e for e in entries if e.key not in decided]
@@ -63,7 +89,13 @@ class Trainer:
         """Accept the entry as an example of `intent`, or ignore it (intent None)."""
         if intent is not None:
             check_intent(intent)
-        entry = next((e for e in self.inbox(now - LOOKBACK_S) if e.key == key), None)
+        entry = self.shown.get(key, time.time()) if self.shown is not None else None
+        if entry is not None:  # shown before it was decided, maybe: the inbox would not show it now
+            with self.record() as session:
+                if session.get(TrainingDecision, key) is not None:
+                    raise UnknownEntry(key)
+        else:
+            entry = next((e for e in self.inbox(now - LOOKBACK_S) if e.key == key), None)
         if entry is None:
             raise UnknownEntry(key)
         line = None

@@ -13,6 +13,8 @@ from sanic.response import HTTPResponse, json
 
 from helpdesk import keys, quality
 from helpdesk.desk import Desk
+from helpdesk.inbox import FILTERS, MAX_PER_PAGE, VIEWS, InboxQuery
+from helpdesk.inbox import inbox as read_inbox
 from helpdesk.payloads import HandoffRecord
 from helpdesk.record.models import Handoff, HandoffEvent
 from helpdesk.scripts import HandoffError
@@ -21,6 +23,7 @@ from helpdesk.web.errors import ApiError
 from helpdesk.web.quality_api import record_findings
 from helpdesk.web.rasa_client import RasaUnavailable
 from helpdesk.web.resources import Resources, blocking, hd
+from helpdesk.web.supervising import one_arg
 from helpdesk.web.validation import read_body
 
 bp = Blueprint("helpdesk")
@@ -91,6 +94,29 @@ async def waiting_list(request: Request) -> HTTPResponse:
     return json(await blocking(_waiting_list, hd(request).desk))
 
 
+def inbox_query(request: Request) -> InboxQuery:
+    """?view=waiting|assigned&channel=&category=&language=&group=&page=&per_page= (each at most once)."""
+    given = {name: one_arg(request, name, "bad_field") for name in ("view", *FILTERS, "page", "per_page")}
+    view = given["view"] or "waiting"
+    if view not in VIEWS:
+        raise ApiError("bad_field", f"view must be one of {', '.join(VIEWS)}")
+    numbers = {}
+    for name, default, top in (("page", 1, None), ("per_page", 50, MAX_PER_PAGE)):
+        raw = given[name] or str(default)
+        if not raw.isdigit() or int(raw) < 1 or (top is not None and int(raw) > top):
+            raise ApiError("bad_field", f"{name} must be a whole number from 1" + (f" to {top}" if top else ""))
+        numbers[name] = int(raw)
+    return InboxQuery(view, **{name: given[name] or "" for name in FILTERS}, **numbers)
+
+
+@bp.get("/inbox")
+async def inbox(request: Request) -> HTTPResponse:
+    """The console's inbox in one request (helpdesk/inbox.py)."""
+    query = inbox_query(request)
+    login = getattr(request.ctx, "login", None)
+    return json(await blocking(read_inbox, hd(request).desk, query, login.agent if login else None))
+
+
 @bp.get("/agents")
 async def agents(request: Request) -> HTTPResponse:
     return json({"agents": await blocking(hd(request).desk.agents.all)})
@@ -144,6 +170,7 @@ async def enqueue(request: Request) -> HTTPResponse:
         "conversation_id": body.conversation_id,
         "channel": body.channel or "",
         "customer": body.customer or "",
+        "customer_name": body.customer_name or "",
         "language": body.language,
         "category": body.category or "human",
         "priority": body.priority,
@@ -164,16 +191,22 @@ async def claim(request: Request, conversation_id: str) -> HTTPResponse:
     return json({"conversation_id": conversation_id, "agent": agent_id})
 
 
-def _reply(res: Resources, cid: str, agent_id: str, text: str) -> List[quality.Finding]:
-    """The owner's message is checked against the shop's quality rules (helpdesk/quality.py): a breach of a block
-    rule refuses it (qa_blocked, with the findings) and nothing is sent. Otherwise it goes into the Rasa transcript
-    first; then the reply timers stop. Every finding, blocked or warned, is recorded; the warnings are returned."""
-    desk = res.desk
+def _owned(desk: Desk, cid: str, agent_id: str) -> Dict[str, str]:
+    """The live chat, if this agent holds it; else the refusal (not_found, not_assigned, not_yours)."""
     live = desk.queue.get(cid)
     if not live:
         raise HandoffError("not_found")
     if live.get("state") != "assigned" or live.get("agent") != agent_id:
         raise HandoffError("not_yours" if live.get("state") == "assigned" else "not_assigned", live.get("agent", ""))
+    return live
+
+
+def _reply(res: Resources, cid: str, agent_id: str, text: str) -> List[quality.Finding]:
+    """The owner's message is checked against the shop's quality rules (helpdesk/quality.py): a breach of a block
+    rule refuses it (qa_blocked, with the findings) and nothing is sent. Otherwise it goes into the Rasa transcript
+    first; then the reply timers stop. Every finding, blocked or warned, is recorded; the warnings are returned."""
+    desk = res.desk
+    live = _owned(desk, cid, agent_id)
     at = desk.clock()
     context = quality.ReplyContext(res.cfg, live.get("channel", ""), res.shop, live.get("order_number") or None, at)
     findings = quality.check(text, context)
@@ -201,11 +234,7 @@ def _typing(res: Resources, cid: str, agent_id: str) -> bool:
     """The owner is typing: the web-chat buyer sees it, at most once per TYPING_EVERY_S (the console sends it
     on every few keystrokes). Best effort: False when dropped as too soon, not a web chat, or Rasa is away."""
     desk = res.desk
-    live = desk.queue.get(cid)
-    if not live:
-        raise HandoffError("not_found")
-    if live.get("state") != "assigned" or live.get("agent") != agent_id:
-        raise HandoffError("not_yours" if live.get("state") == "assigned" else "not_assigned", live.get("agent", ""))
+    live = _owned(desk, cid, agent_id)
     if live.get("channel") != "webchat" or not desk.redis.set(keys.typing_notice(cid), agent_id, nx=True,
                                                               ex=TYPING_EVERY_S):  # fmt: skip
         return False

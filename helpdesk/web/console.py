@@ -80,12 +80,14 @@ def _login(res: Resources, agent_id: str, password: str) -> Optional[logins.Cons
 @bp.post("/auth/login")
 async def login(request: Request) -> HTTPResponse:
     res = hd(request)
-    if not await blocking(logins.login_allowed, res.desk.redis, request.remote_addr or request.ip or "?"):
+    remote = request.remote_addr or request.ip or "?"
+    if not await blocking(logins.login_allowed, res.desk.redis, remote):
         raise ApiError("too_many_attempts")
     body = read_body(request, ask.Login)
     agent_id = body.agent
     s = await blocking(_login, res, agent_id, body.password)
     if s is None:
+        await blocking(logins.login_failed, res.desk.redis, remote)
         raise ApiError("bad_login")
     name = (await blocking(profile_of, res, agent_id)).get("name")
     response = json({"agent": agent_id, "name": name, "role": s.role, "csrf": s.csrf})

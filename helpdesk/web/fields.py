@@ -99,6 +99,12 @@ class GroupName(Label):
     min_length = 1
 
 
+class PersonName(Text):
+    """A buyer's name, as the shop's data has it."""
+
+    max_length = formats.MAX_NAME
+
+
 # the console's page, script and style, and Chart.js (vendored: chart.js-README.md); no subfolders, so that each
 # file's name is one path segment
 STATIC = Path(__file__).with_name("static")

@@ -45,10 +45,14 @@ def end(client: redis.Redis, token: str) -> None:
 
 
 def login_allowed(client: redis.Redis, remote: str) -> bool:
-    """At most LOGIN_TRIES_PER_MINUTE login attempts per address per minute."""
+    """Fewer than LOGIN_TRIES_PER_MINUTE failed logins from this address in its current minute. Only failures
+    count: a shift of agents behind one office address all log in at nine."""
+    return int(client.get(keys.login_tries(remote)) or 0) < LOGIN_TRIES_PER_MINUTE
+
+
+def login_failed(client: redis.Redis, remote: str) -> None:
     key = keys.login_tries(remote)
     with client.pipeline() as pipe:
-        pipe.set(key, 0, ex=60, nx=True)  # the window opens with the first try; INCR keeps its expiry
+        pipe.set(key, 0, ex=60, nx=True)  # the window opens with the first failure; INCR keeps its expiry
         pipe.incr(key)
-        _, tries = pipe.execute()
-    return int(tries) <= LOGIN_TRIES_PER_MINUTE
+        pipe.execute()

@@ -15,7 +15,18 @@ from pydantic import ConstrainedFloat, Extra, Field, StrictBool, conint, constr,
 
 from helpdesk.agents import STATUSES
 from helpdesk.training.inbox import intents
-from helpdesk.web.fields import AgentId, AgentText, ConversationId, GroupName, Label, Matching, Model, Shortcut, Text
+from helpdesk.web.fields import (
+    AgentId,
+    AgentText,
+    ConversationId,
+    GroupName,
+    Label,
+    Matching,
+    Model,
+    PersonName,
+    Shortcut,
+    Text,
+)
 from shop import formats
 
 MAX_PASSWORD = 200  # scrypt hashes at most this much of a password
@@ -56,6 +67,7 @@ class Handoff(Body):
     conversation_id: ConversationId
     channel: Optional[Label] = Field(None, example="rest")
     customer: Optional[CustomerId] = Field(None, description="the verified customer id; absent for an anonymous buyer")
+    customer_name: Optional[PersonName] = Field(None, description="the buyer's name, if the shop knows it: the title")
     language: Literal["en", "zh"] = "en"
     category: Optional[Label] = Field(None, description='default "human"')
     priority: conint(strict=True, ge=-100, le=100) = Field(0, description="higher is served first")

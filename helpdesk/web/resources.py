@@ -4,7 +4,7 @@ closed when the server stops. Two apps in one process never share any of it."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
 from sanic import Request
@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from helpdesk.desk import Desk
 from helpdesk.record.models import open_record
 from helpdesk.reports.conversion import shop_orders
+from helpdesk.training.inbox import Shown
 from helpdesk.web.rasa_client import RasaClient
 from helpdesk.web.sweeper import Sweeper
 from shop import db
@@ -33,6 +34,7 @@ class Resources:
     shop: ShopStore  # the shop's data (shop.yml store.adapter), for the customer panel and quick replies
     rasa: RasaClient
     sweeper: Sweeper
+    shown: Shown = field(default_factory=Shown)  # the trainer's recent inboxes (helpdesk/training/inbox.py)
 
     @classmethod
     def open(cls, settings: Settings, cfg: ShopConfig) -> "Resources":

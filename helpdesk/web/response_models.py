@@ -84,6 +84,45 @@ class Queue(Answer):
     alerts: List[Alert] = Field(..., description="what only an operator can fix, e.g. the shop platform refusing us")
 
 
+class InboxCounts(Answer):
+    waiting: int
+    assigned: int
+    unreplied: int = Field(..., description="assigned chats whose buyer waits for an answer")
+    waiting_by_priority: Dict[str, int] = Field(..., description="priority -> chats waiting, highest first")
+    oldest_wait_s: int
+
+
+class InboxChat(Answer):
+    conversation_id: str
+    title: str = Field(..., description="the buyer's name if the shop knows it, else the channel and a short id")
+    state: Literal["waiting", "assigned"]
+    agent: str
+    agent_name: str
+    channel: str
+    category: str
+    language: str
+    group: str
+    priority: int
+    vip: bool
+    position: int = Field(..., description="in the queue, 1 is served next; 0 when assigned")
+    waiting_s: int = Field(..., description="since the handoff")
+    unreplied: bool
+    summary: str
+
+
+class ChatInbox(Answer):
+    counts: InboxCounts
+    facets: Dict[str, List[str]] = Field(..., description="the values each filter can take among the live chats")
+    view: Literal["waiting", "assigned"]
+    page: int
+    per_page: int
+    total: int = Field(..., description="chats of the view that match the filters, over every page")
+    chats: List[InboxChat]
+    mine: List[InboxChat] = Field(..., description="the logged-in agent's own chats ([] for the service token)")
+    agents: List[Agent]
+    alerts: List[Alert]
+
+
 class Event(Answer):
     kind: str
     agent: str

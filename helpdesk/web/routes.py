@@ -48,6 +48,16 @@ ROUTES: List[Route] = [
     Route("get", "/openapi.json", "This document", {200: say.Document}, access="open", redis=False),
     # -- agents and the queue
     Route("get", "/queue", "Waiting conversations in serving order, and every agent", {200: say.Queue}),
+    Route(
+        "get",
+        "/inbox",
+        "The console's inbox in one request: counts by state and priority, the oldest wait, the filters' values, "
+        "the caller's own chats and one page of ?view=waiting (default, in serving order) or assigned (unanswered "
+        "first), filtered by ?channel= ?category= ?language= ?group=, paged by ?page= (from 1) and ?per_page= "
+        "(1-200, default 50)",
+        {200: say.ChatInbox},
+        refusals=("bad_field",),
+    ),
     Route("get", "/agents", "Every agent with status, load and chats", {200: say.Agents}),
     Route("get", "/agents/{agent_id}", "One agent", {200: say.Agent}, refusals=("unknown_agent",)),
     Route(

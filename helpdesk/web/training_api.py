@@ -31,7 +31,8 @@ SAME_TURN_S = 1e-6  # a turn's time comes back from the console as the JSON numb
 
 def trainer_of(res: Resources) -> loop.Trainer:
     settings = res.settings
-    return loop.Trainer(settings.tracker_database_url, res.record, res.cfg, ReviewedFile(settings.reviewed_nlu))
+    return loop.Trainer(settings.tracker_database_url, res.record, res.cfg, ReviewedFile(settings.reviewed_nlu),
+                        res.shown)  # fmt: skip
 
 
 def _trainer_only(request: Request, person: bool) -> str:

@@ -28,7 +28,7 @@ def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser
     agent = live["agent"]
     page = log_in(browser, stack, agent)
 
-    item = page.locator("#mine li", has_text=buyer.sender)
+    item = page.locator(f'#mine li[data-conversation="{buyer.sender}"]')
     expect(item).to_have_class(re.compile(r"\bred\b"))  # unreplied
     item.click()
     expect(page.locator("#transcript li.buyer").first).to_contain_text("<img src=x")  # shown as text ...
@@ -63,7 +63,7 @@ def test_an_agent_answers_with_a_quick_reply_and_resolves_in_the_browser(browser
     page.fill("#reply", "")
 
     page.click("#resolve")
-    expect(page.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
+    expect(page.locator(f'#mine li[data-conversation="{buyer.sender}"]')).to_have_count(0)
     wait_for(lambda: buyer.tracker()["slots"]["awaiting_rating"] is True)
     assert any("5/5" in r for r in buyer.say("5"))
 
@@ -79,11 +79,12 @@ def test_a_chat_moved_to_an_agent_shows_up_live_and_the_supervisor_sees_everyone
         r = helpdesk.post(f"{stack.helpdesk_url}/conversations/{buyer.sender}/transfer",
                           json={"agent": "amy", "as_supervisor": True, "to_agent": "amy"}, timeout=10)  # fmt: skip
         assert r.status_code == 200, r.text
-    expect(amy.locator("#mine li", has_text=buyer.sender)).to_be_visible()
-    row = amy.locator("#all-chats li", has_text=buyer.sender)  # the supervisor's manual reassign
+    expect(amy.locator(f'#mine li[data-conversation="{buyer.sender}"]')).to_be_visible()
+    amy.click("#list-assigned")  # every agent's chats, the unanswered first: the supervisor's manual reassign
+    row = amy.locator(f'#chat-list li[data-conversation="{buyer.sender}"]')
     row.locator("select").select_option("ben")
     row.locator("button", has_text="Reassign").click()
-    expect(amy.locator("#mine li", has_text=buyer.sender)).to_have_count(0)
+    expect(amy.locator(f'#mine li[data-conversation="{buyer.sender}"]')).to_have_count(0)
     live = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]
     assert live["agent"] == "ben"
 
@@ -106,7 +107,7 @@ def test_the_quality_check_blocks_or_warns_a_reply_in_the_page(browser, stack, c
     buyer.say("can I talk to a human please")
     agent = helpdesk.get(f"{stack.helpdesk_url}/conversations/{buyer.sender}", timeout=10).json()["live"]["agent"]
     page = log_in(browser, stack, agent)
-    page.locator("#mine li", has_text=buyer.sender).click()
+    page.locator(f'#mine li[data-conversation="{buyer.sender}"]').click()
     notice = page.locator("#qa-notice")
 
     page.fill("#reply", "Read the size chart, you idiot.")

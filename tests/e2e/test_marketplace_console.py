@@ -25,7 +25,7 @@ def test_marketplace_buyer_and_agent_in_the_browser(browser, stack):
     conversation = f"marketplace:c-{buyer}"
     agent = owner_of(stack, conversation)
     page = log_in(browser, stack, agent)
-    item = page.locator("#mine li", has_text=conversation)
+    item = page.locator(f'#mine li[data-conversation="{conversation}"]')
     expect(item).to_contain_text("marketplace")  # the channel tag
     item.click()
     expect(page.locator("#transcript li.buyer").first).to_contain_text("arrived broken")

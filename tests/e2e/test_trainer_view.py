@@ -82,7 +82,7 @@ def test_an_agent_flags_a_line_the_bot_misunderstood(browser, stack, handed_to_b
     problems = watch(page)
     expect(page.locator("#trainer-tab")).to_be_hidden()  # an agent: chats only
     expect(page.locator("#views")).to_be_hidden()
-    page.locator("#mine li", has_text=handed_to_ben).click()
+    page.locator(f'#mine li[data-conversation="{handed_to_ben}"]').click()
     line = page.locator("#transcript li.buyer", has_text=MISSED)
     expect(line.locator(".bot-guess")).to_contain_text("bot: ")  # what the bot thought, small
     expect(page.locator("#transcript li.bot .flag-turn")).to_have_count(0)  # buyer lines only
@@ -113,7 +113,7 @@ def test_an_agent_flags_a_line_the_bot_misunderstood(browser, stack, handed_to_b
     # the flags are the server's: the transcript says so after a reload, and the API too
     page.reload()
     page.wait_for_selector("#app:not([hidden])")
-    page.locator("#mine li", has_text=handed_to_ben).click()
+    page.locator(f'#mine li[data-conversation="{handed_to_ben}"]').click()
     expect(page.locator("#transcript li.buyer", has_text=MISSED).locator(".flagged")).to_have_text(
         "flagged: order_status"
     )

@@ -79,7 +79,7 @@ def test_handoff_in_the_widget_agent_reply_resolve_and_rating(browser, stack, he
     expect(buyer.locator("#kefu-messages li.buyer", has_text="anyone there")).not_to_have_class(re.compile("pending"))
 
     console = log_in(browser, stack, agent)
-    console.locator("#mine li", has_text=session).click()
+    console.locator(f'#mine li[data-conversation="{session}"]').click()
     expect(console.locator("#transcript li.buyer", has_text="anyone there")).to_be_visible()
     expect(console.locator("#transcript li.buyer").first).to_contain_text("arrived torn")
     say(buyer, "I have photos too")  # the open console shows a new buyer message without a reload
@@ -147,7 +147,7 @@ def test_the_buyer_sees_the_agent_typing_and_the_agent_sees_the_reply_read(brows
                                           timeout=10).json()["live"]["agent"])  # fmt: skip
     name = helpdesk.get(f"{stack.helpdesk_url}/agents/{agent}", timeout=10).json()["name"]
     console = log_in(browser, stack, agent)
-    console.locator("#mine li", has_text=session).click()
+    console.locator(f'#mine li[data-conversation="{session}"]').click()
     expect(console.locator("#transcript li.buyer", has_text="never arrived")).to_be_visible()
 
     console.locator("#reply").press_sequentially("Let me look at the tracking", delay=20)

@@ -1,7 +1,7 @@
 // kefu agent console. Everything a buyer or an agent wrote is put on the page with textContent, never as HTML.
 "use strict";
 
-const state = { me: null, csrf: "", open: null, library: [], ws: null, heartbeat: null };
+const state = { me: null, csrf: "", open: null, library: [], ws: null, heartbeat: null, titles: {} };
 const $ = (id) => document.getElementById(id);
 
 async function api(method, path, body) {
@@ -18,10 +18,6 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
-}
-
-function minutesSince(ts) {
-  return ts ? Math.max(0, Math.round((Date.now() / 1000 - Number(ts)) / 60)) : 0;
 }
 
 // -- login -------------------------------------------------------------------------------
@@ -134,69 +130,120 @@ function notify() {
 }
 
 // -- the inbox ---------------------------------------------------------------------------
-function colour(live) {
-  if (live.state === "waiting" || live.unreplied_since) return "red";   // the buyer is waiting for an answer
-  if (live.agent && live.agent !== state.me.agent) return "yellow";     // someone else is on it
+function colour(chat) {
+  if (chat.state === "waiting" || chat.unreplied) return "red";         // the buyer is waiting for an answer
+  if (chat.agent && chat.agent !== state.me.agent) return "yellow";     // someone else is on it
   return "green";                                                       // answered
 }
 
-function inboxItem(live, extra) {
-  const li = el("li", colour(live));
-  if (live.conversation_id === state.open) li.classList.add("open");
-  li.dataset.conversation = live.conversation_id;
-  li.append(el("strong", "", live.conversation_id), " ");
-  li.append(el("span", "tag", live.channel || "?"), " ");
-  if (Number(live.priority) > 0) li.append(el("span", "tag", `P${live.priority}`), " ");
-  if (live.vip === "1" || live.vip === true) li.append(el("span", "tag", "VIP"), " ");
-  li.append(el("span", "", `${live.category || ""} · ${minutesSince(live.created_at)} min`));
+// One chat in a list: its title (the buyer's name, else channel and short id; the full id in data-conversation),
+// tags, and how long since the handoff
+function inboxItem(chat, extra) {
+  const li = el("li", colour(chat));
+  if (chat.conversation_id === state.open) li.classList.add("open");
+  li.dataset.conversation = chat.conversation_id;
+  li.title = chat.conversation_id;
+  li.append(el("strong", "", chat.title || chat.conversation_id), " ");
+  li.append(el("span", "tag", chat.channel || "?"), " ");
+  if (Number(chat.priority) > 0) li.append(el("span", "tag", `P${chat.priority}`), " ");
+  if (chat.vip) li.append(el("span", "tag", "VIP"), " ");
+  const who = chat.state === "assigned" && chat.agent !== state.me.agent ? ` · ${chat.agent_name}` : "";
+  li.append(el("span", "", `${chat.category || ""} · ${Math.floor(chat.waiting_s / 60)} min${who}`));
   if (extra) li.append(extra);
-  li.addEventListener("click", () => openConversation(live.conversation_id));
+  li.addEventListener("click", () => openConversation(chat.conversation_id));
   return li;
 }
 
+// the paged list: which view, which filters, which page (one GET /inbox fills the whole column)
+const listing = { view: "waiting", page: 1, perPage: 50, filters: {} };
+
+function claimButton(chat) {
+  const claim = el("button", "", "Claim");
+  claim.addEventListener("click", async (event) => {
+    event.stopPropagation();
+    try { await api("POST", `/conversations/${encodeURIComponent(chat.conversation_id)}/claim`, {}); openConversation(chat.conversation_id); }
+    catch (err) { $("action-error").textContent = err.message; }
+  });
+  return claim;
+}
+
+function reassignControls(chat, agents) {   // a supervisor moves anyone's chat
+  const box = el("span", "reassign");
+  const pick = el("select");
+  for (const a of agents) if (a.id !== chat.agent) { const o = el("option", "", a.name); o.value = a.id; pick.append(o); }
+  const move = el("button", "", "Reassign");
+  move.addEventListener("click", async (event) => {
+    event.stopPropagation();
+    try { await api("POST", `/conversations/${encodeURIComponent(chat.conversation_id)}/transfer`, { to_agent: pick.value, as_supervisor: true }); refresh(); }
+    catch (err) { $("action-error").textContent = err.message; }
+  });
+  pick.addEventListener("click", (event) => event.stopPropagation());
+  box.append(pick, move);
+  return box;
+}
+
+function showCounts(c) {
+  const priorities = Object.entries(c.waiting_by_priority).filter(([p]) => Number(p) > 0).map(([p, n]) => `P${p} ${n}`);
+  const parts = [`waiting 排队 ${c.waiting}${priorities.length ? ` (${priorities.join(", ")})` : ""}`,
+    `in progress 进行中 ${c.assigned}`, `unanswered 待回复 ${c.unreplied}`];
+  if (c.waiting) parts.push(`oldest wait 最久 ${Math.floor(c.oldest_wait_s / 60)} min`);
+  $("counts").textContent = parts.join(" · ");
+}
+
+function showFilters(facets) {   // each select keeps its choice and offers what the live chats have
+  for (const select of $("filters").querySelectorAll("select")) {
+    const chosen = listing.filters[select.name] || "";
+    const values = new Set([...(facets[select.name] || []), ...(chosen ? [chosen] : [])]);
+    select.replaceChildren(select.options[0], ...[...values].map((v) => { const o = el("option", "", v); o.value = v; return o; }));
+    select.value = chosen;
+  }
+}
+
 async function refresh() {
-  const queue = await api("GET", "/queue");
-  $("alerts").replaceChildren(...queue.alerts.map((a) => el("li", "", a.text)));
-  $("alerts").hidden = queue.alerts.length === 0;
-  const me = queue.agents.find((a) => a.id === state.me.agent) || { chats: [] };
-  const mine = await Promise.all(me.chats.map((cid) => api("GET", `/conversations/${encodeURIComponent(cid)}`)));
-  $("mine").replaceChildren(...mine.map((c) => inboxItem(c.live)));
-  $("waiting").replaceChildren(...queue.waiting.map((w) => {
-    const claim = el("button", "", "Claim");
-    claim.addEventListener("click", async (event) => {
-      event.stopPropagation();
-      try { await api("POST", `/conversations/${encodeURIComponent(w.conversation_id)}/claim`, {}); openConversation(w.conversation_id); }
-      catch (err) { $("action-error").textContent = err.message; }
-    });
-    return inboxItem({ ...w, state: "waiting", created_at: Date.now() / 1000 - w.waiting_s }, claim);
-  }));
-  $("transfer-to").replaceChildren(...queue.agents.filter((a) => a.id !== state.me.agent)
+  const query = new URLSearchParams({ view: listing.view, page: listing.page, per_page: listing.perPage });
+  for (const [name, value] of Object.entries(listing.filters)) if (value) query.set(name, value);
+  const inbox = await api("GET", `/inbox?${query}`);
+  if (!inbox.chats.length && listing.page > 1) {   // the list got shorter under us: show its last page
+    listing.page = Math.max(1, Math.ceil(inbox.total / inbox.per_page));
+    return refresh();
+  }
+  for (const c of [...inbox.mine, ...inbox.chats]) state.titles[c.conversation_id] = c.title;
+  $("alerts").replaceChildren(...inbox.alerts.map((a) => el("li", "", a.text)));
+  $("alerts").hidden = inbox.alerts.length === 0;
+  showCounts(inbox.counts);
+  showFilters(inbox.facets);
+  $("mine").replaceChildren(...inbox.mine.map((c) => inboxItem(c)));
+  const supervisor = state.me.role === "supervisor";
+  $("chat-list").replaceChildren(...inbox.chats.map((c) =>
+    inboxItem(c, c.state === "waiting" ? claimButton(c) : supervisor ? reassignControls(c, inbox.agents) : null)));
+  const first = inbox.total ? (inbox.page - 1) * inbox.per_page + 1 : 0;
+  $("page-info").textContent = `${first}–${first + inbox.chats.length - (inbox.total ? 1 : 0)} of ${inbox.total}`;
+  $("page-prev").disabled = inbox.page <= 1;
+  $("page-next").disabled = inbox.page * inbox.per_page >= inbox.total;
+  $("transfer-to").replaceChildren(...inbox.agents.filter((a) => a.id !== state.me.agent)
     .map((a) => { const o = el("option", "", `${a.name} (${a.status}, ${a.load}/${a.capacity})`); o.value = a.id; return o; }));
-  if (state.me.role === "supervisor") {
-    $("agents").tBodies[0].replaceChildren(...queue.agents.map((a) => {
+  if (supervisor) {
+    $("agents").tBodies[0].replaceChildren(...inbox.agents.map((a) => {
       const tr = el("tr");
       tr.append(el("td", "", a.name), el("td", "", a.status), el("td", "", `${a.load}/${a.capacity}`));
       return tr;
     }));
-    // every assigned chat, with a manual reassign
-    const all = queue.agents.flatMap((a) => a.chats.map((cid) => ({ cid, agent: a })));
-    $("all-chats").replaceChildren(...all.map(({ cid, agent }) => {
-      const pick = el("select");
-      for (const a of queue.agents) if (a.id !== agent.id) { const o = el("option", "", a.name); o.value = a.id; pick.append(o); }
-      const move = el("button", "", "Reassign");
-      move.addEventListener("click", async (event) => {
-        event.stopPropagation();
-        try { await api("POST", `/conversations/${encodeURIComponent(cid)}/transfer`, { to_agent: pick.value, as_supervisor: true }); refresh(); }
-        catch (err) { $("action-error").textContent = err.message; }
-      });
-      pick.addEventListener("click", (event) => event.stopPropagation());
-      const li = inboxItem({ conversation_id: cid, agent: agent.id, state: "assigned", channel: agent.name });
-      li.className = "yellow";   // in progress, with the agent's name as its tag
-      li.append(pick, move);
-      return li;
-    }));
   }
 }
+
+document.querySelectorAll("#lists button").forEach((tab) => tab.addEventListener("click", () => {
+  listing.view = tab.dataset.list;
+  listing.page = 1;
+  document.querySelectorAll("#lists button").forEach((b) => b.setAttribute("aria-pressed", String(b === tab)));
+  refresh();
+}));
+$("filters").addEventListener("change", (event) => {
+  listing.filters[event.target.name] = event.target.value;
+  listing.page = 1;
+  refresh();
+});
+$("page-prev").addEventListener("click", () => { listing.page = Math.max(1, listing.page - 1); refresh(); });
+$("page-next").addEventListener("click", () => { listing.page += 1; refresh(); });
 
 // -- one conversation --------------------------------------------------------------------
 async function openConversation(cid) {
@@ -204,7 +251,8 @@ async function openConversation(cid) {
   $("conversation").hidden = false;
   $("customer").hidden = false;
   $("action-error").textContent = "";
-  $("conv-title").textContent = cid;
+  $("conv-title").textContent = state.titles[cid] || cid;
+  $("conv-title").title = cid;
   const [transcript, customer] = await Promise.all([
     api("GET", `/conversations/${encodeURIComponent(cid)}/transcript`),
     api("GET", `/conversations/${encodeURIComponent(cid)}/customer`),

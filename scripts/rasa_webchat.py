@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import Any, Dict
 
 from shop.settings import ROOT
 
@@ -21,6 +23,8 @@ VERSION = "1.0.1"
 INTEGRITY = "sha512-Ld1zVJvTAaTrs6A5p8t70agNNrKYRyXlvqXZRgBoDvKKUXbA0jhJKECi5bdPGlaR6jsmqWtVylHS+YqIqo0x8w=="
 HOME = ROOT / "var" / "vendor" / f"rasa-webchat-{VERSION}"
 BUNDLE = HOME / "index.js"  # the UMD bundle a shop loads from a CDN: window.WebChat.default(props, element)
+SCRIPT = "/rasa-webchat.js"  # where a host page (host_page) loads BUNDLE from, on its own site
+SOCKET_PATH = "/webhooks/webchat/socket.io/"  # kefu's web-chat channel, as rasa-webchat's socketPath
 
 
 def integrity(data: bytes) -> str:
@@ -47,6 +51,18 @@ def fetch() -> Path:
                 target.with_suffix(".part").write_bytes(member.read())
                 target.with_suffix(".part").replace(target)  # whole or not at all
     return BUNDLE
+
+
+def host_page(rasa_url: str, **props: Any) -> bytes:
+    """A shop's page that embeds rasa-webchat as its README says, pointed at kefu at rasa_url."""
+    settings: Dict[str, Any] = {"socketUrl": rasa_url, "socketPath": SOCKET_PATH, "initPayload": "/greet", **props}
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>A shop</title></head>
+<body><h1>A shop's own site, on another origin than kefu</h1>
+<script src="{SCRIPT}"></script>
+<script>WebChat.default({json.dumps(settings)}, null);</script>
+</body></html>""".encode()
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ python -m scripts.screenshots
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from pathlib import Path
@@ -87,15 +86,9 @@ def phone_widget(browser: Browser, stack: Stack) -> Page:
 
 def rasa_webchat_page(browser: Browser, stack: Stack, site: ShopSite) -> Page:
     """The unmodified rasa-webchat widget on a shop's own site, talking to kefu."""
-    props = {"socketUrl": stack.rasa_url, "socketPath": "/webhooks/webchat/socket.io/", "initPayload": "/greet",
-             "title": "Lily's Closet", "subtitle": "rasa-webchat 1.0.1 → kefu"}  # fmt: skip
-    site.put("/rasa-webchat.js", rasa_webchat.fetch().read_bytes(), "text/javascript")
-    url = site.put(
-        "/",
-        f"""<!doctype html><html><head><meta charset="utf-8"><title>A shop</title></head><body>
-<script src="/rasa-webchat.js"></script><script>WebChat.default({json.dumps(props)}, null);</script></body></html>
-""".encode(),
-    )
+    site.put(rasa_webchat.SCRIPT, rasa_webchat.fetch().read_bytes(), "text/javascript")
+    url = site.put("/", rasa_webchat.host_page(stack.rasa_url, title="Lily's Closet",
+                                               subtitle="rasa-webchat 1.0.1 → kefu"))  # fmt: skip
     page = browser.new_context(viewport={"width": 700, "height": 760}).new_page()
     page.goto(url)
     page.locator(".rw-launcher").click()

@@ -24,23 +24,13 @@ CUSTOM_DATA = {"language": "en", "page": "/products/linen-dress"}
 SHOWN_WITHIN_MS = 20_000
 
 
-def site_page(rasa_url: str) -> bytes:
-    """A shop's product page that embeds rasa-webchat as its README says, pointed at kefu."""
-    props = {"socketUrl": rasa_url, "socketPath": "/webhooks/webchat/socket.io/", "initPayload": "/greet",
-             "customData": CUSTOM_DATA, "title": "Linen & Co", "params": {"storage": "local"}}  # fmt: skip
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Linen &amp; Co</title></head>
-<body><h1>Linen dress</h1><p>A shop's own site, on another origin than kefu.</p>
-<script src="/rasa-webchat.js"></script>
-<script>WebChat.default({json.dumps(props)}, null);</script>
-</body></html>""".encode()
-
-
 @pytest.fixture(scope="module")
 def site_page_url(stack, shop_site) -> str:
-    shop_site.put("/rasa-webchat.js", rasa_webchat.fetch().read_bytes(), "text/javascript")
-    return shop_site.put("/with-rasa-webchat", site_page(stack.rasa_url))
+    shop_site.put(rasa_webchat.SCRIPT, rasa_webchat.fetch().read_bytes(), "text/javascript")
+    page = rasa_webchat.host_page(
+        stack.rasa_url, customData=CUSTOM_DATA, title="Linen & Co", params={"storage": "local"}
+    )
+    return shop_site.put("/with-rasa-webchat", page)
 
 
 def open_chat(browser, site: str, device: dict) -> Page:

@@ -23,7 +23,7 @@ SECOND_MODEL := models/kefu-teahouse.tar.gz
 TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*.py components/*.txt) \
 	scripts/training_data.py shop/parsing.py shop/formats.py
 
-.PHONY: help demo prod test test-fast install install-test browser proxy rasa-webchat train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms bench-reports bench-trainer bench-inbox seed-history soak lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy rasa-webchat s3rver train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms bench-reports bench-trainer bench-inbox seed-history soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,7 +34,7 @@ demo: install $(MODEL)  ## set up, train if needed, seed the demo shop, start ev
 prod: install proxy $(MODEL)  ## 3 Rasa, action and helpdesk processes behind HAProxy, KEFU_ENV=production, on PostgreSQL/Redis/RabbitMQ
 	$(PY) -m scripts.stack --prod
 
-test: install-test browser proxy rasa-webchat $(MODEL) $(SECOND_MODEL)  ## lint, data validation, unit + integration + end-to-end tests (both demo shops), story tests
+test: install-test browser proxy rasa-webchat s3rver $(MODEL) $(SECOND_MODEL)  ## lint, data validation, unit + integration + end-to-end tests (both demo shops), story tests
 	$(VENV)/bin/ruff check .
 	@mkdir -p results
 	$(PY) -m scripts.training_data >/dev/null
@@ -68,6 +68,9 @@ browser:  ## Debian's chromium (and a CJK font) for the browser tests; Playwrigh
 
 rasa-webchat: install  ## the unmodified rasa-webchat widget from npm (pinned, hash-checked) for its browser test
 	@$(PY) -m scripts.rasa_webchat >/dev/null
+
+s3rver: install  ## s3rver from npm (pinned by fake_platforms/s3rver/package-lock.json) for the S3 file store's test
+	@$(PY) -m fake_platforms.s3 >/dev/null
 
 proxy:  ## Debian's HAProxy, in front of the processes of make prod and the scale-out tests
 	@command -v haproxy >/dev/null || apt-get install -y -q haproxy || { apt-get update -q && apt-get install -y -q haproxy; }

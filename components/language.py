@@ -18,9 +18,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.stateless import StatelessComponent
 from shop.config import shop_identifiers
-from shop.formats import CJK
+from shop.formats import HAS_CJK
 
-HAS_CJK = re.compile(f"[{CJK}]")
 LETTERS = re.compile(r"[A-Za-z]{2,}")
 
 

@@ -6,11 +6,17 @@
     GET  /webhooks/webchat/history     the conversation so far, for a reloaded or reconnected widget (CORS: the
                                        listed origins)
     POST /webhooks/webchat/typing      {session_id, agent_name}, ?token=RASA_TOKEN: the helpdesk says an agent types
+    POST /webhooks/webchat/upload      ?session_id=&lang=&name=, the photo's bytes as the body: checked and kept
+                                       (connectors/files.py), answered {ok, file: {file, type, size, name}} or
+                                       {ok: false, reason, error} (413, 415, 429, 400; error in the buyer's language)
+    GET  /webhooks/webchat/files/<file>  a kept photo or file, to whoever has its (random) name
     socket.io at /webhooks/webchat/socket.io: Rasa's socketio protocol, which rasa-webchat (npm) speaks
       client -> server  session_request {session_id?}      server -> client  session_confirm <session_id>
-      client -> server  user_uttered {session_id, message, message_id?, customData?},
-                        acknowledged with {ok, duplicate?} or {ok: false, error}
-      server -> client  bot_uttered {text, buttons?, metadata: {agent_name?, timestamp}}
+      client -> server  user_uttered {session_id, message, message_id?, customData?, attachments?: [file],
+                        lang?}, acknowledged with {ok, duplicate?} or {ok: false, error}; a message with
+                        attachments (its uploads) may have no words: the bot then reads /send_photo
+      server -> client  bot_uttered {text, buttons?, metadata: {agent_name?, timestamp, attachments?}}, and for
+                        an agent's photo also rasa-webchat's {attachment: {type: "image", payload: {src}}}
       client -> server  seen {session_id, read_up_to (ms)}: the buyer has seen the chat up to then
       server -> client  agent_typing {agent_name}: after POST /webhooks/webchat/typing (the helpdesk's, Rasa's token)
 
@@ -49,12 +55,22 @@ from sanic.request import Request
 from socketio import AsyncRedisManager, AsyncServer
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, claim
+from connectors.files import Uploads, photo_words, public_file_url
 from connectors.marks import Marks
 from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY, agent_of
+from shop.attachments import (
+    ATTACHMENTS_KEY,
+    FILE_NAME,
+    Refused,
+    attachments_of,
+    file_store,
+    served,
+    words_of,
+)
 from shop.config import load_shop_config
-from shop.formats import CJK, CONTROL_CHARS, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MAX_NAME, MESSAGE_ID
+from shop.formats import CONTROL_CHARS, HAS_CJK, MAX_BUYER_TEXT, MAX_CUSTOM_DATA_BYTES, MAX_NAME, MESSAGE_ID
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -84,7 +100,8 @@ def embed_script() -> str:
 
 SESSION_RE = re.compile(r"^[0-9a-f]{32}$")  # uuid4().hex, made by the server: a buyer's secret
 MESSAGE_ID_RE = re.compile(MESSAGE_ID)
-HAS_CJK = re.compile(f"[{CJK}]")
+UPLOAD_STATUS = {"empty": 400, "too_large": 413, "bad_type": 415, "not_matching": 415, "too_many": 429,
+                 "unknown_file": 400}  # fmt: skip
 CUSTOM_DATA_KEY = "custom_data"  # in a user message's metadata: the page's customData, never an identity
 
 # what a client that reads no acks (rasa-webchat) is told instead, in the buyer's language
@@ -100,16 +117,22 @@ NOTICES = {
 }
 
 
-def bot_uttered(message: Dict[Text, Any]) -> Dict[str, Any]:
+def bot_uttered(message: Dict[Text, Any], public_url: str = "") -> Dict[str, Any]:
     """A bot or agent message as both widgets read it: rasa-webchat shows only {text} or {text, buttons}
-    (it drops metadata first), so whatever else kefu's widget needs goes under metadata."""
+    (it drops metadata first), so whatever else kefu's widget needs goes under metadata. An agent's photo is
+    also an attachment in rasa-webchat's shape, with the absolute address public_url gives it."""
     payload: Dict[str, Any] = {"text": message.get("text") or ""}
     buttons = [{"title": b.get("title"), "payload": b.get("payload")} for b in message.get("buttons") or []]
     if buttons:
         payload["buttons"] = buttons
+    files = attachments_of(message)
+    image = next((f for f in files if f["type"].startswith("image/")), None)
+    if image and public_url and not payload["text"]:
+        payload = {"attachment": {"type": "image", "payload": {"src": public_file_url(public_url, image["file"])}}}
     payload["metadata"] = {
         "agent_name": (message.get(AGENT_KEY) or {}).get("name"),  # only on an agent's message
         "timestamp": message.get("timestamp") or time.time(),
+        **({ATTACHMENTS_KEY: files} if files else {}),
     }
     return payload
 
@@ -126,16 +149,30 @@ def custom_data(value: Any) -> Optional[Dict[str, Any]]:
     return value if size <= MAX_CUSTOM_DATA_BYTES else None
 
 
+async def read_at_most(request: Request, limit: int) -> bytes:
+    """A streamed body, cut at limit bytes (a check of the size then refuses it): never a huge one in memory."""
+    chunks: List[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await request.stream.read()
+        if chunk is None:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)[:limit]
+
+
 class WebChatOutput(OutputChannel):
     @classmethod
     def name(cls) -> Text:
         return "webchat"
 
-    def __init__(self, sio: AsyncServer) -> None:
+    def __init__(self, sio: AsyncServer, public_url: str = "") -> None:
         self.sio = sio
+        self.public_url = public_url
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        await self.sio.emit("bot_uttered", bot_uttered(message), room=recipient_id)
+        await self.sio.emit("bot_uttered", bot_uttered(message, self.public_url), room=recipient_id)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self.send_response(recipient_id, {"text": text})
@@ -159,6 +196,7 @@ class WebChatInput(InputChannel):
         self.app: Optional[Sanic] = None  # for the tracker store, once the server starts
         self._deliveries: Optional[Deliveries] = None
         self._marks: Optional[Marks] = None
+        self._uploads: Optional[Uploads] = None
 
     def origin_allowed(self, origin: Optional[str], environ: Dict[str, Any]) -> bool:
         """May a page of this origin open the chat? A listed site, or the server's own page (engine.io's own
@@ -172,7 +210,7 @@ class WebChatInput(InputChannel):
         return origin == f"{scheme.split(',')[0].strip()}://{host.split(',')[0].strip()}"
 
     def get_output_channel(self) -> Optional[OutputChannel]:
-        return WebChatOutput(self.sio) if self.sio is not None else None
+        return WebChatOutput(self.sio, self.settings.public_url) if self.sio is not None else None
 
     def deliveries(self) -> Deliveries:
         if self._deliveries is None:
@@ -183,6 +221,12 @@ class WebChatInput(InputChannel):
         if self._marks is None:
             self._marks = Marks(self.deliveries().redis)
         return self._marks
+
+    def uploads(self) -> Uploads:
+        if self._uploads is None:
+            rules = load_shop_config(self.settings.shop_config).attachments
+            self._uploads = Uploads(self.deliveries().redis, file_store(self.settings), rules)
+        return self._uploads
 
     async def first_time(self, session_id: str, message_id: str) -> Optional[str]:
         """The delivery to mark done once the message is answered, or None if it was answered before
@@ -235,16 +279,70 @@ class WebChatInput(InputChannel):
             turns = []
             for e in tracker.events if tracker else []:
                 data = e.as_dict()
+                metadata = data.get("metadata") or {}
+                files = attachments_of(metadata)
                 if data.get("event") == "user" and data.get("text"):
-                    message_id = (data.get("metadata") or {}).get("message_id")
-                    turns.append({"who": "buyer", "text": data["text"], "timestamp": data["timestamp"],
-                                  "message_id": message_id})  # fmt: skip
-                elif data.get("event") == "bot" and data.get("text"):
+                    turns.append({"who": "buyer", "text": words_of(data["text"], metadata),
+                                  "timestamp": data["timestamp"], "message_id": metadata.get("message_id"),
+                                  ATTACHMENTS_KEY: files})  # fmt: skip
+                elif data.get("event") == "bot" and (data.get("text") or files):
                     agent = agent_of(data)
-                    turns.append({"who": "agent" if agent else "bot", "text": data["text"],
+                    turns.append({"who": "agent" if agent else "bot", "text": data.get("text") or "",
                                   "agent_name": agent.get("name"), "timestamp": data["timestamp"],
-                                  "buttons": (data.get("data") or {}).get("buttons") or []})  # fmt: skip
+                                  "buttons": (data.get("data") or {}).get("buttons") or [],
+                                  ATTACHMENTS_KEY: files})  # fmt: skip
             return response.json({"session_id": session_id, "turns": turns}, headers=cross_origin(request))
+
+        def preflight(request: Request) -> Dict[str, str]:
+            """A listed site's browser asks before it POSTs a photo (its Content-Type is not a form's)."""
+            headers = cross_origin(request)
+            if "Access-Control-Allow-Origin" in headers:
+                headers.update({"Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type",
+                                "Access-Control-Max-Age": "600"})  # fmt: skip
+            return headers
+
+        @bp.route("/upload", methods=["OPTIONS"])
+        async def upload_preflight(request: Request) -> response.HTTPResponse:
+            return response.empty(headers=preflight(request))
+
+        @bp.middleware("response")
+        async def upload_preflight_answered_by_rasa(request: Request, answer: response.HTTPResponse) -> None:
+            # Rasa's CORS extension (sanic-cors, automatic_options) answers every OPTIONS itself, before any
+            # route, with only the origins of `rasa run --cors`: our listed origins are added to its answer here
+            if request.method == "OPTIONS" and request.path.endswith("/upload"):
+                answer.headers.update(preflight(request))
+
+        @bp.route("/upload", methods=["POST"], stream=True)
+        async def upload(request: Request) -> response.HTTPResponse:
+            """A photo from the buyer's widget, kept until the message that names it (user_uttered attachments).
+            The body is read as it comes, and no further than one byte past the shop's limit."""
+            headers = cross_origin(request)
+            session_id, lang = request.args.get("session_id", ""), request.args.get("lang", "en")
+            if not SESSION_RE.match(session_id):
+                refused(self.name(), "bad_session")
+                return response.json({"ok": False, "error": "bad session_id"}, status=400, headers=headers)
+            uploads = self.uploads()
+            body = await read_at_most(request, uploads.rules.max_bytes + 1)
+            try:
+                kept = await asyncio.to_thread(uploads.upload, session_id, body,
+                                               request.headers.get("content-type", ""),
+                                               request.args.get("name", ""))  # fmt: skip
+            except Refused as exc:
+                refused(self.name(), f"file_{exc.reason}")
+                return response.json({"ok": False, "reason": exc.reason, "error": exc.texts.get(lang, str(exc))},
+                                     status=UPLOAD_STATUS[exc.reason], headers=headers)  # fmt: skip
+            except (redis.RedisError, OSError) as exc:
+                log.error("webchat upload not kept: %s", exc)
+                return response.json({"ok": False, "error": "try again later"}, status=503, headers=headers)
+            return response.json({"ok": True, "file": kept}, headers=headers)
+
+        @bp.route("/files/<name>", methods=["GET"])
+        async def kept_file(request: Request, name: str) -> response.HTTPResponse:
+            data = await asyncio.to_thread(self.uploads().store.get, name) if FILE_NAME.match(name) else None
+            if data is None:
+                return response.json({"error": "no such file"}, status=404)
+            headers, content_type = served(data, name)
+            return response.raw(data, headers=headers, content_type=content_type)
 
         @bp.route("/typing", methods=["POST"])
         async def typing(request: Request) -> response.HTTPResponse:
@@ -303,11 +401,18 @@ class WebChatInput(InputChannel):
                 return refuse("bad_session", "ask for a session first")
             if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID_RE.match(message_id)):
                 return refuse("bad_message_id", "message_id must be 1-64 letters, digits, _ or -")
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_BUYER_TEXT:
+            files = data.get(ATTACHMENTS_KEY)
+            if files is not None:  # photos uploaded before: words are optional
+                text = "" if text is None else text
+                try:
+                    files = await asyncio.to_thread(self.uploads().claim, session_id, files)
+                except Refused as exc:
+                    return refuse("file_unknown", exc.texts["en"])
+            if not isinstance(text, str) or not (text.strip() or files) or len(text) > MAX_BUYER_TEXT:
                 if message_id is None and isinstance(text, str) and text.strip():  # typed, but too long
                     await explain(sid, "bad_text", text)
                 return refuse("bad_text", f"the message must have 1 to {MAX_BUYER_TEXT} characters")
-            metadata: Dict[str, Any] = {}
+            metadata: Dict[str, Any] = {ATTACHMENTS_KEY: files} if files else {}
             if data.get("customData") not in (None, {}):
                 found = custom_data(data["customData"])
                 if found is None:
@@ -323,9 +428,9 @@ class WebChatInput(InputChannel):
                     refused(self.name(), "duplicate")  # answered before (a resend), or being answered now
                     return {"ok": True, "duplicate": True}
                 metadata[MESSAGE_ID_KEY] = message_id
-            text = CONTROL_CHARS.sub("", text).strip()
-            message = UserMessage(text, WebChatOutput(sio), session_id, input_channel=self.name(),
-                                  metadata=metadata or None)  # fmt: skip
+            text = CONTROL_CHARS.sub("", text).strip() or photo_words(data.get("lang"))
+            output = WebChatOutput(sio, self.settings.public_url)
+            message = UserMessage(text, output, session_id, input_channel=self.name(), metadata=metadata or None)
             try:
                 await on_new_message(message)
             except Exception:

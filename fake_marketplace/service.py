@@ -9,7 +9,12 @@ shop's replies (bearer token, Idempotency-Key), records them and shows them to t
     GET  /                                     a buyer's chat page (pick a demo buyer, write, read the replies)
     POST /api/v1/shops/<shop>/conversations/<conversation>/messages     the shop's reply (the real API's shape)
     POST /_send        {"events": [{"buyer_id", "text"} | {"type": "read"|"conversation_closed", "buyer_id"}, ...],
-                        "concurrency": 8}   sign and deliver; optional per event: event_id, created_at, read_up_to
+                        "concurrency": 8}   sign and deliver; optional per event: event_id, created_at, read_up_to,
+                        image_id (a photo from POST /_media; text may then be "")
+    POST /_media       a buyer's photo (the body): {"image_id"}
+    GET  /api/v1/media/<image_id>            the photo, for the shop (bearer token), as a real platform serves it
+    GET  /_media/<image_id>                  the same for the buyer page; a shop's photo reply is fetched from
+                                             kefu's public URL when it arrives and kept here too
     GET  /_conversations/<conversation>      the thread: buyer messages and the shop's replies, in order
     GET  /_stats                             counts: deliveries, webhook answers, replies, duplicate replies
     POST /_control     misbehave: {"fail_status": 503, "fail_times": 2, "delay_s": 1, "accept_then_fail": true,
@@ -63,8 +68,14 @@ class Marketplace:
         self.replies_by_key: Dict[str, Dict[str, Any]] = {}
         self.stats: Counter = Counter()
         self.sent_at: Dict[str, float] = {}  # buyer message id -> first delivery attempt
+        self.media: Dict[str, bytes] = {}  # image id -> bytes, both ways
 
-    def event(self, item: Dict[str, Any]) -> Dict[str, Any]:
+    def keep_media(self, data: bytes) -> str:
+        image_id = f"img-{next(self.ids)}-{int(time.time() * 1000)}"
+        self.media[image_id] = data
+        return image_id
+
+    def event(self, item: Dict[str, Any], base_url: str = "") -> Dict[str, Any]:
         """A full webhook event from a test's short form."""
         buyer = str(item["buyer_id"])
         now_ms = int(time.time() * 1000)
@@ -77,7 +88,9 @@ class Marketplace:
             "created_at": int(item.get("created_at") or now_ms),
         }
         if event["type"] == "message":
-            event["message"] = {"id": item.get("message_id") or f"m-{next(self.ids)}", "text": item["text"]}
+            event["message"] = {"id": item.get("message_id") or f"m-{next(self.ids)}", "text": item.get("text", "")}
+            if item.get("image_id"):
+                event["message"]["image"] = {"url": f"{base_url}/api/v1/media/{item['image_id']}"}
         if event["type"] == "read":
             event["read_up_to"] = int(item.get("read_up_to") or now_ms)
         return event
@@ -102,13 +115,14 @@ class Marketplace:
         self.stats["deliveries"] += 1
         return {"event_id": event["event_id"], "answers": answers, "delivered": 200 <= answers[-1] < 300}
 
-    async def send(self, items: List[Dict[str, Any]], concurrency: int) -> List[Dict[str, Any]]:
-        events = [self.event(item) for item in items]
-        for e in events:
+    async def send(self, items: List[Dict[str, Any]], concurrency: int, base_url: str = "") -> List[Dict[str, Any]]:
+        events = [self.event(item, base_url) for item in items]
+        for e, item in zip(events, items, strict=True):
             if e["type"] == "message":
                 self.threads[e["conversation_id"]].append(
-                    {"from": "buyer", "text": e["message"]["text"], "message_id": e["message"]["id"], "at": time.time()}
-                )
+                    {"from": "buyer", "text": e["message"]["text"], "message_id": e["message"]["id"], "at": time.time(),
+                     "image_id": item.get("image_id")}
+                )  # fmt: skip
         order = list(reversed(events)) if self.control.get("reverse") else list(events)
         order += order * int(self.control.get("repeat") or 0)  # a platform delivering everything twice
         gate = asyncio.Semaphore(max(1, concurrency))
@@ -142,11 +156,22 @@ class Marketplace:
             self.stats["duplicate_replies"] += 1  # a retry of a message we already have: not shown twice
             return response.json({"message_id": self.replies_by_key[key]["id"], "duplicate": True})
         text = body.get("text")
-        if not isinstance(text, str) or not (text.strip() or body.get("buttons")):
+        image = body.get("image") if isinstance(body.get("image"), dict) else {}
+        if not isinstance(text, str) or not (text.strip() or body.get("buttons") or image):
             return response.json({"error": "text is required"}, status=400)
+        image_id = None
+        if image:  # fetched now, as a platform re-hosts a shop's photo; a failure is the shop's to retry
+            try:
+                async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
+                    async with http.get(str(image.get("url"))) as r:
+                        if r.status != 200 or not r.content_type.startswith("image/"):
+                            return response.json({"error": f"image not fetched: {r.status}"}, status=400)
+                        image_id = self.keep_media(await r.read())
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                return response.json({"error": f"image not fetched: {exc}"}, status=400)
         reply = {"from": "shop", "id": f"r-{next(self.ids)}", "text": text, "buttons": body.get("buttons") or [],
                  "reply_to": body.get("reply_to"), "sender": body.get("sender") or {}, "idempotency_key": key,
-                 "at": time.time()}  # fmt: skip
+                 "at": time.time(), "image_id": image_id}  # fmt: skip
         self.replies_by_key[key] = reply
         self.threads[conversation].append(reply)
         self.stats["replies"] += 1
@@ -178,8 +203,35 @@ def create_app(market: Marketplace, name: str = "fake_marketplace") -> Sanic:
         items = data.get("events")
         if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("buyer_id") for i in items):
             return response.json({"error": "events: a list of {buyer_id, text} objects"}, status=400)
-        results = await market.send(items, int(data.get("concurrency") or 1))
+        unknown = [i["image_id"] for i in items if i.get("image_id") and i["image_id"] not in market.media]
+        if unknown:
+            return response.json({"error": f"no such image: {unknown[0]}"}, status=400)
+        base_url = f"{request.scheme}://{request.host}"
+        results = await market.send(items, int(data.get("concurrency") or 1), base_url)
         return response.json({"results": results})
+
+    @app.post("/_media")
+    async def upload(request: Request) -> response.HTTPResponse:
+        if not request.body:
+            return response.json({"error": "the photo is the body"}, status=400)
+        return response.json({"image_id": market.keep_media(request.body)})
+
+    @app.get("/api/v1/media/<image_id>")
+    async def media_for_shop(request: Request, image_id: str) -> response.HTTPResponse:
+        if request.headers.get("authorization") != f"Bearer {market.token}":
+            return response.json({"error": "invalid access token"}, status=401)
+        return media(image_id)
+
+    @app.get("/_media/<image_id>")
+    async def media_for_buyer(_: Request, image_id: str) -> response.HTTPResponse:
+        return media(image_id)
+
+    def media(image_id: str) -> response.HTTPResponse:
+        data = market.media.get(image_id)
+        if data is None:
+            return response.json({"error": "no such image"}, status=404)
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg" if data.startswith(b"\xff\xd8") else None
+        return response.raw(data, content_type=kind or "application/octet-stream")
 
     @app.get("/_conversations/<conversation>")
     async def thread(_: Request, conversation: str) -> response.HTTPResponse:

@@ -38,6 +38,9 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:{channel}:conv:{c}            hash    a channel's own state of conversation "{channel}:{c}" (read marks)
 {kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
 {kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
+{kefu}:upload:{file}                 string  a photo a web-chat buyer uploaded: JSON {conversation, type, size,
+                                             name}, until a day passes (connectors/files.py)
+{kefu}:uploads:{conversation}        string  uploads of one conversation in the current hour (shop.yml attachments)
 {kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
 {kefu}:outbox_failed                 hash    per channel with an outbox: messages it finally failed to deliver
                                              (a counter for /metrics; the field exists from the first message)
@@ -131,6 +134,14 @@ def outbox_message(channel: str, message_id: str) -> str:
 
 def outbox_due(channel: str) -> str:
     return f"{PREFIX}:{channel}:out:due"
+
+
+def upload(file_name: str) -> str:
+    return f"{PREFIX}:upload:{file_name}"
+
+
+def uploads(conversation_id: str) -> str:
+    return f"{PREFIX}:uploads:{conversation_id}"
 
 
 OUTBOX_FAILED = f"{PREFIX}:outbox_failed"  # channel -> messages finally not delivered (helpdesk/metrics.py reads it)

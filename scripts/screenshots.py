@@ -1,15 +1,17 @@
-"""The README's screenshots (docs/widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png) from
-a real run of the stack.
+"""The README's screenshots (docs/widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png,
+photo-phone.png, photo-console.png) from a real run of the stack.
 
 python -m scripts.screenshots
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from pathlib import Path
 
+from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from scripts import rasa_webchat
@@ -64,11 +66,17 @@ def main() -> None:
             market.screenshot(path=str(DOCS / "marketplace.png"))
             phone_widget(browser, stack).screenshot(path=str(DOCS / "widget-phone.png"))
             rasa_webchat_page(browser, stack, site).screenshot(path=str(DOCS / "rasa-webchat.png"))
+            phone, console = photo_pages(browser, stack)
+            phone.screenshot(path=str(DOCS / "photo-phone.png"))
+            console.screenshot(path=str(DOCS / "photo-console.png"))
             browser.close()
     finally:
         stack.stop()
         site.close()
-    print(f"wrote widget.png, console.png, marketplace.png, widget-phone.png and rasa-webchat.png in {DOCS}")
+    print(
+        f"wrote widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png, photo-phone.png and "
+        f"photo-console.png in {DOCS}"
+    )
 
 
 def phone_widget(browser: Browser, stack: Stack) -> Page:
@@ -82,6 +90,50 @@ def phone_widget(browser: Browser, stack: Stack) -> Page:
         page.keyboard.press("Enter")
         page.locator("#kefu-messages li.bot").nth(count).wait_for()
     return page
+
+
+def drawn(kind: str) -> bytes:
+    """A picture for the photo screenshots: a parcel with a split side, or a return label."""
+    image = Image.new("RGB", (480, 360), "#f4efe6")
+    draw = ImageDraw.Draw(image)
+    if kind == "parcel":
+        draw.polygon([(90, 120), (300, 90), (400, 140), (190, 175)], fill="#d8b27a")
+        draw.polygon([(90, 120), (190, 175), (190, 320), (90, 260)], fill="#b98b4e")
+        draw.polygon([(190, 175), (400, 140), (400, 280), (190, 320)], fill="#c99a5b")
+        draw.line([(250, 170), (275, 215), (258, 250), (290, 300)], fill="#3b2a18", width=7)
+    else:
+        draw.rectangle([70, 60, 410, 300], fill="white", outline="#333", width=4)
+        for y in range(100, 280, 34):
+            draw.rectangle([100, y, 100 + (y * 7) % 260 + 40, y + 14], fill="#555")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+def photo_pages(browser: Browser, stack: Stack) -> tuple:
+    """A buyer on a phone asks for an exchange and sends a photo, which goes to a person; the agent sees it and
+    sends a return label back."""
+    buyer = browser.new_context(**PHONE).new_page()
+    buyer.goto(f"{stack.rasa_url}/webhooks/webchat/")
+    buyer.locator("#kefu-toggle").tap()
+    buyer.fill("#kefu-input", "I got the wrong colour, can I exchange it?")
+    buyer.keyboard.press("Enter")
+    buyer.locator("#kefu-messages li.bot").first.wait_for()
+    buyer.set_input_files(
+        "#kefu-file", files=[{"name": "parcel.jpg", "mimeType": "image/jpeg", "buffer": drawn("parcel")}]
+    )
+    buyer.locator("#kefu-messages li.bot", has_text="has your chat now").wait_for()
+    session = session_of(buyer)
+    console = open_console(browser, stack, owner_of(stack, session), height=900)
+    console.locator(f'#mine li[data-conversation="{session}"]').click()
+    console.locator("#transcript li.buyer img").wait_for()
+    console.set_input_files("#attach-file", files=[{"name": "return-label.jpg", "mimeType": "image/jpeg",
+                                                    "buffer": drawn("label")}])  # fmt: skip
+    console.locator("#transcript li.agent img").wait_for()
+    buyer.locator("#kefu-messages li.agent img").wait_for()
+    for page, images in ((buyer, "#kefu-messages img"), (console, "#transcript img")):
+        page.wait_for_function(f"() => [...document.querySelectorAll('{images}')].every((i) => i.naturalWidth > 0)")
+    return buyer, console
 
 
 def rasa_webchat_page(browser: Browser, stack: Stack, site: ShopSite) -> Page:

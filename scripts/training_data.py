@@ -25,7 +25,7 @@ from typing import Dict, List, Sequence
 
 from scripts.seed_shop import seed
 from shop.config import ShopConfig, load_shop_config
-from shop.formats import CJK, EMAIL
+from shop.formats import EMAIL, HAS_CJK
 from shop.parsing import Identifiers
 from shop.platforms import open_store
 from shop.settings import ROOT, Settings
@@ -34,7 +34,6 @@ from shop.store import ProductView
 TEMPLATES = ROOT / "data" / "nlu"
 PLACEHOLDER = re.compile(r"\{(product|colour|size|order_number)\}")
 EXAMPLE_LINE = re.compile(r"^(\s*- )(.*)$")
-HAS_CJK = re.compile(f"[{CJK}]")
 HASH_BEFORE_NUMBER = re.compile(r"#\[#?([^\]]*)\]\(order_number\)")
 FALLBACK_SIZES = ["S", "M", "L"]  # a catalog without sizes still trains the size questions
 

@@ -143,6 +143,21 @@ class Sessions(_Strict):
     keep_proof_h: confloat(ge=0, le=720) = 24
 
 
+FILE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")  # shop/attachments.py reads them
+
+
+class Attachments(_Strict):
+    """Photos and files buyers and agents send (shop/attachments.py checks them, whatever their name says)."""
+
+    max_mb: confloat(gt=0, le=25) = 5
+    types: List[Literal[FILE_TYPES]] = list(FILE_TYPES)  # type: ignore[valid-type]
+    per_hour: conint(ge=1, le=1000) = 30  # uploads one chat may make in an hour: a photo or a few, not a dump
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_mb * 1024 * 1024)
+
+
 class Timers(_Strict):
     remind_after_s: conint(ge=1)
     reassign_after_s: conint(ge=1)
@@ -344,6 +359,7 @@ class ShopConfig(_Strict):
     payment: Payment
     handoff: Handoff
     sessions: Sessions = Sessions()
+    attachments: Attachments = Attachments()
     timers: Timers
     helpdesk: Helpdesk
     tracking: Tracking

@@ -41,6 +41,7 @@ CALLING_CODES = {"CN": "86", "US": "1", "GB": "44", "HK": "852", "SG": "65", "TW
 
 # Chinese (and other CJK) characters: a message with one is Chinese; a run of them is segmented by Jieba
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAS_CJK = re.compile(f"[{CJK}]")  # Chinese in a text: the buyer's language is zh
 
 # -- sizes --------------------------------------------------------------------------------------
 MAX_BODY_BYTES = 64 * 1024  # any HTTP body we take: a webhook, a REST message, a helpdesk call
@@ -50,6 +51,9 @@ MAX_AGENT_TEXT = 4_000  # one agent reply, note or handoff summary
 MAX_NAME = 80  # a person's name as shown: an agent's beside their message or "typing", a buyer's as a chat's title
 MAX_EXAMPLE_CHARS = 300  # a training example the Trainer view writes: a longer message is rarely one intent
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
+MAX_FILE_NAME = 80  # a photo's or file's name as its sender called it, shown beside it
+MAX_FILES_PER_MESSAGE = 4  # photos in one buyer message (a marketplace sends one per message)
+MAX_URL = 2048  # an address a channel gives us to fetch (a marketplace image's URL)
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
 
 # control characters a buyer's message loses before the bot sees it (tab and newlines stay)

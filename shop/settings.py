@@ -61,6 +61,10 @@ class Settings:
     proxies_count: int  # reverse proxies in front of the helpdesk whose X-Forwarded-For is believed (0: none)
     reviewed_nlu: Path  # where the Trainer view writes the examples it accepted (helpdesk/training/examples.py)
     webchat_origins: List[str]  # pages on other origins that may embed the chat; [] = credentials.yml's list
+    files_url: str  # where photos and files are kept (shop/attachments.py): "" = var/files, a directory, s3://…
+    files_s3_key: str  # the S3 store's access key ("" = boto3's own chain: instance role, ~/.aws)
+    files_s3_secret: str
+    public_url: str  # the Rasa server as the internet reaches it: a marketplace fetches agents' photos from it
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
     @classmethod
@@ -90,6 +94,10 @@ class Settings:
             proxies_count=int(env.get("KEFU_PROXIES_COUNT") or 0),
             reviewed_nlu=Path(env.get("KEFU_REVIEWED_NLU") or ROOT / "data" / "nlu" / "reviewed.yml"),
             webchat_origins=[o.strip() for o in env.get("KEFU_WEBCHAT_ORIGINS", "").split(",") if o.strip()],
+            files_url=env.get("KEFU_FILES_URL", ""),
+            files_s3_key=env.get("KEFU_FILES_S3_KEY", ""),
+            files_s3_secret=env.get("KEFU_FILES_S3_SECRET", ""),
+            public_url=(env.get("KEFU_PUBLIC_URL") or env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
             environ=env,
         )
 

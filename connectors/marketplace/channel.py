@@ -22,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import urllib.request
 from functools import cached_property
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+from urllib.parse import urlsplit
 
 import redis
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -31,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from connectors.deliveries import MESSAGE_ID_KEY, answered_before
+from connectors.files import Uploads, photo_words, public_file_url
 from connectors.marketplace.inbox import Inbox
 from connectors.marketplace.outbox import Outbox, RetryPolicy, Sender, parse_policy
 from connectors.marketplace.wire import WIRE, BadEvent, Event, Wire
@@ -38,7 +41,9 @@ from connectors.metrics import refused, timed
 from helpdesk.payloads import AGENT_KEY
 from helpdesk.redis_conn import connect
 from shop import trust
-from shop.formats import CONTROL_CHARS, MAX_BODY_BYTES
+from shop.attachments import ATTACHMENTS_KEY, Refused, attachments_of, file_store
+from shop.config import load_shop_config
+from shop.formats import CONTROL_CHARS, HAS_CJK, MAX_BODY_BYTES
 from shop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,8 +76,11 @@ class MarketplaceOutput(OutputChannel):
             "reply_to": self.reply_to,
             "sender": {"type": "agent", "id": agent.get("id"), "name": agent.get("name")} if agent else {"type": "bot"},
         }
-        if not body["text"] and not body["buttons"]:
-            return  # images and custom payloads: the bot sends none on this channel
+        image = next((f for f in attachments_of(message) if f["type"].startswith("image/")), None)
+        if image:  # an agent's photo: the marketplace fetches it from kefu's public address
+            body["image"] = {"url": public_file_url(self.channel.settings.public_url, image["file"])}
+        if not body["text"] and not body["buttons"] and not image:
+            return  # custom payloads: the bot sends none on this channel
         # raising here fails the turn before Rasa saves it, so the marketplace's redelivery redoes it
         await asyncio.to_thread(self.channel.outbox.push, conversation, recipient_id, body)
         if self.channel.sender is not None:
@@ -129,6 +137,18 @@ class MarketplaceInput(InputChannel):
     @cached_property
     def outbox(self) -> Outbox:
         return Outbox(self.redis, self.name())
+
+    @cached_property
+    def uploads(self) -> Uploads:
+        rules = load_shop_config(self.settings.shop_config).attachments
+        return Uploads(self.redis, file_store(self.settings), rules)
+
+    def fetch_image(self, url: str) -> Tuple[bytes, str]:
+        """A buyer's photo from the marketplace (its URL is on the API's host: receive() checked), at most one
+        byte over the shop's limit (check() then refuses it), within the retry policy's timeout."""
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.access_token}"})
+        with urllib.request.urlopen(request, timeout=self.policy.timeout_s) as found:
+            return found.read(self.uploads.rules.max_bytes + 1), found.headers.get("Content-Type", "")
 
     def sender_id(self, conversation: str) -> str:
         return f"{self.name()}:{conversation}"
@@ -192,6 +212,9 @@ class MarketplaceInput(InputChannel):
             return self.refuse("bad_event", 400, str(exc))
         if event.shop_id != self.shop_id:
             return self.refuse("other_shop", 403, "event for another shop")
+        if event.image_url and urlsplit(event.image_url)[:2] != urlsplit(self.api_url)[:2]:
+            # the access token goes with the fetch, so only to the marketplace's own API host
+            return self.refuse("bad_event", 400, "message.image.url must be on the marketplace API's host")
         inbox = self.inbox
         try:
             state = await asyncio.to_thread(inbox.begin, event.event_id)
@@ -255,5 +278,18 @@ class MarketplaceInput(InputChannel):
         }
         text = CONTROL_CHARS.sub("", event.text).strip()
         output = MarketplaceOutput(self, reply_to=event.message_id)
+        if event.image_url:
+            try:
+                kept = await asyncio.to_thread(self.keep_image, conv, event.image_url)
+            except Refused as exc:  # told to the buyer, in their language (both when a photo came alone)
+                lang = ("zh" if HAS_CJK.search(text) else "en") if text else ""
+                await output.send_response(sender_id, {"text": exc.texts.get(lang) or "\n".join(exc.texts.values())})
+                return "refused_file"
+            metadata[ATTACHMENTS_KEY] = [kept]
+            text = text or photo_words()
         await on_new_message(UserMessage(text, output, sender_id, input_channel=self.name(), metadata=metadata))
         return "ok"
+
+    def keep_image(self, conversation: str, url: str) -> Dict[str, Any]:
+        data, declared = self.fetch_image(url)
+        return self.uploads.keep(conversation, data, declared)

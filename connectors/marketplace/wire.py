@@ -9,7 +9,8 @@ Inbound (the marketplace calls us)::
      "type": "message" | "read" | "conversation_closed",
      "shop_id": "…", "conversation_id": "…", "buyer_id": "…",
      "created_at": 1763930000123,                milliseconds, when it happened on the marketplace
-     "message": {"id": "…", "text": "…"}}        type "message" only
+     "message": {"id": "…", "text": "…",         type "message" only; text may be "" with an image
+                 "image": {"url": "…"}}          optional: a photo, fetched from the marketplace API's host
      "read_up_to": 1763930000000}                type "read" only: the newest message the buyer has seen
 
 Outbound (we call the marketplace)::
@@ -18,7 +19,8 @@ Outbound (we call the marketplace)::
     Authorization: Bearer <access_token>
     Idempotency-Key: <our message id>            a retry repeats it; the marketplace sends the message once
     {"text": "…", "buttons": [{"title", "payload"}], "reply_to": "<message id>" | null,
-     "sender": {"type": "bot" | "agent", "name": "…"}}
+     "sender": {"type": "bot" | "agent", "name": "…"},
+     "image": {"url": "<kefu's public URL>/webhooks/webchat/files/<file>"}}   only with an agent's photo
 
 A second marketplace with other header names or fields is a subclass that overrides these names
 or methods (see MarketplaceInput.wire).
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT
+from shop.formats import CONTROL_CHARS, MAX_BUYER_TEXT, MAX_URL
 
 EVENT_TYPES = ("message", "read", "conversation_closed")
 ID_RE = re.compile(r"^[\w.:-]{1,128}$")
@@ -54,6 +56,7 @@ class Event:
     message_id: str = ""
     text: str = ""
     read_up_to: int = 0
+    image_url: str = ""
     raw: Dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -117,14 +120,18 @@ class Wire:
             message = data.get("message")
             if not isinstance(message, dict):
                 raise BadEvent("message must be an object")
-            mid, text = message.get("id"), message.get("text")
+            mid, text, image = message.get("id"), message.get("text", ""), message.get("image")
             if not isinstance(mid, str) or not ID_RE.match(mid):
                 raise BadEvent("message.id must be 1-128 letters, digits or . : _ -")
-            if not isinstance(text, str) or not CONTROL_CHARS.sub("", text).strip():
-                raise BadEvent("message.text must be a string with something visible in it")
+            url = image.get("url") if isinstance(image, dict) else None
+            if image is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))
+                                      or len(url) > MAX_URL):  # fmt: skip
+                raise BadEvent(f"message.image.url must be an http(s) URL of at most {MAX_URL} characters")
+            if not isinstance(text, str) or not (CONTROL_CHARS.sub("", text).strip() or url):
+                raise BadEvent("message.text must be a string with something visible in it (or an image)")
             if len(text) > MAX_BUYER_TEXT:
                 raise BadEvent(f"message.text is longer than {MAX_BUYER_TEXT} characters")
-            return Event(**{**event.__dict__, "message_id": mid, "text": text})
+            return Event(**{**event.__dict__, "message_id": mid, "text": text, "image_url": url or ""})
         if kind == "read":
             up_to = data.get("read_up_to")
             if not isinstance(up_to, int) or isinstance(up_to, bool) or up_to < 0:

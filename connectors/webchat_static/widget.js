@@ -18,10 +18,12 @@
     : (navigator.language || "").toLowerCase().startsWith("zh") ? "zh" : "en";
   const T = lang === "zh"
     ? { open: "联系客服", close: "收起", title: "在线客服", send: "发送", placeholder: "输入消息…", typing: "对方正在输入…",
-        online: "在线", offline: "重新连接中…", agent: "客服", agentTyping: (name) => `客服 ${name} 正在输入…` }
+        online: "在线", offline: "重新连接中…", agent: "客服", agentTyping: (name) => `客服 ${name} 正在输入…`,
+        attach: "发送照片", photo: "照片", uploading: "正在上传…", uploadFailed: "上传失败,请重试。" }
     : { open: "Chat with us", close: "Close", title: "Customer service", send: "Send", placeholder: "Type a message…",
         typing: "typing…", online: "online", offline: "reconnecting…", agent: "agent",
-        agentTyping: (name) => `${name} is typing…` };
+        agentTyping: (name) => `${name} is typing…`, attach: "Send a photo", photo: "photo",
+        uploading: "uploading…", uploadFailed: "The upload failed: please try again." };
   const store = {
     get session() { return localStorage.getItem("kefu_session_id"); },
     set session(v) { localStorage.setItem("kefu_session_id", v); },
@@ -65,7 +67,10 @@
   const form = el("form", { id: "kefu-form" });
   const input = el("input", { id: "kefu-input", autocomplete: "off", maxlength: "10000", placeholder: T.placeholder,
                               enterkeyhint: "send", "aria-label": T.placeholder });
-  form.append(input, el("button", { id: "kefu-send", type: "submit" }, T.send));
+  const picker = el("input", { id: "kefu-file", type: "file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf" });
+  picker.hidden = true;
+  const attach = el("button", { id: "kefu-attach", type: "button", "aria-label": T.attach, title: T.attach }, "📎");
+  form.append(attach, picker, input, el("button", { id: "kefu-send", type: "submit" }, T.send));
   panel.append(header, messages, typingLine, form);
   const toggle = el("button", { id: "kefu-toggle", type: "button", "aria-expanded": "false" }, T.open);
   widget.append(panel, toggle);
@@ -79,7 +84,8 @@
     const li = el("li", { class: turn.who + (turn.pending ? " pending" : "") });
     li.dataset.key = key;
     if (turn.who === "agent") li.append(el("span", { class: "from" }, `${T.agent} ${turn.agent_name || ""}`.trim()));
-    li.append(el("span", { class: "text" }, turn.text));
+    if (turn.text) li.append(el("span", { class: "text" }, turn.text));
+    for (const f of turn.attachments || []) li.append(fileView(f));
     if (turn.buttons && turn.buttons.length) {
       const box = el("div", { class: "buttons" });
       for (const b of turn.buttons) {
@@ -90,6 +96,20 @@
       li.append(box);
     }
     messages.append(li);
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  // a photo as a picture that opens full size; another file as a link. The address is ours, the name random.
+  function fileView(f) {
+    const url = `${server}${prefix}/webhooks/webchat/files/${encodeURIComponent(f.file)}`;
+    const link = el("a", { class: "file", href: url, target: "_blank", rel: "noopener" });
+    if (String(f.type).startsWith("image/")) link.append(el("img", { src: url, alt: f.name || T.photo, loading: "lazy" }));
+    else link.textContent = `📄 ${f.name || f.file}`;
+    return link;
+  }
+
+  function notice(text) {
+    messages.append(el("li", { class: "notice" }, text));
     messages.scrollTop = messages.scrollHeight;
   }
 
@@ -118,12 +138,14 @@
     messages.replaceChildren();
     seen.clear();
     for (const turn of turns) render(turn);
-    for (const m of store.outbox) if (pending.has(m.message_id)) render({ who: "buyer", text: m.shown, message_id: m.message_id, pending: true });
+    for (const m of store.outbox) if (pending.has(m.message_id)) render({ who: "buyer", text: m.shown, message_id: m.message_id, attachments: m.files, pending: true });
   }
 
   function flush() {
     for (const m of store.outbox) {
-      socket.timeout(10000).emit("user_uttered", { session_id: store.session, message: m.message, message_id: m.message_id }, (err, ack) => {
+      const body = { session_id: store.session, message: m.message, message_id: m.message_id, lang };
+      if (m.files) body.attachments = m.files.map((f) => f.file);
+      socket.timeout(10000).emit("user_uttered", body, (err, ack) => {
         if (err || !ack || !ack.ok) return;   // no answer: kept in the outbox, resent after the next connect
         store.outbox = store.outbox.filter((x) => x.message_id !== m.message_id);
         const li = messages.querySelector(`li[data-key="m:${m.message_id}"]`);
@@ -132,10 +154,10 @@
     }
   }
 
-  function send(message, shown) {
+  function send(message, shown, files) {
     const id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).replace(/[^\w-]/g, "");
-    store.outbox = [...store.outbox, { message, shown: shown || message, message_id: id }];
-    render({ who: "buyer", text: shown || message, message_id: id, pending: true });
+    store.outbox = [...store.outbox, { message, shown: shown === undefined ? message : shown, message_id: id, files }];
+    render({ who: "buyer", text: shown === undefined ? message : shown, message_id: id, attachments: files, pending: true });
     typing(true);
     if (socket && socket.connected && store.session) flush();
   }
@@ -157,7 +179,8 @@
     socket.on("bot_uttered", (m) => {
       const meta = m.metadata || {};
       typing(false);
-      render({ who: meta.agent_name ? "agent" : "bot", text: m.text, agent_name: meta.agent_name, buttons: m.buttons, timestamp: meta.timestamp });
+      render({ who: meta.agent_name ? "agent" : "bot", text: m.text, agent_name: meta.agent_name, buttons: m.buttons,
+               attachments: meta.attachments, timestamp: meta.timestamp });
       reportSeen();
     });
   }
@@ -188,6 +211,29 @@
     if (!text) return;
     input.value = "";
     send(text);
+  });
+
+  // a photo goes up first (checked and kept by the server, which says why it refuses one), then in a message
+  attach.addEventListener("click", () => picker.click());
+  picker.addEventListener("change", async () => {
+    const file = picker.files && picker.files[0];
+    picker.value = "";
+    if (!file || !store.session) return;
+    attach.disabled = true;
+    status.textContent = T.uploading;
+    try {
+      const query = new URLSearchParams({ session_id: store.session, lang, name: file.name });
+      const r = await fetch(`${server}${prefix}/webhooks/webchat/upload?${query}`, {
+        method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" } });
+      const answer = await r.json().catch(() => ({}));
+      if (!r.ok || !answer.ok) notice(answer.error || T.uploadFailed);
+      else send("", "", [answer.file]);
+    } catch (e) {
+      notice(T.uploadFailed);
+    } finally {
+      attach.disabled = false;
+      status.textContent = socket && socket.connected ? T.online : T.offline;
+    }
   });
 
   function mount() {

@@ -19,7 +19,17 @@ from sanic import Request, Sanic
 from sanic.response import json
 
 from helpdesk.record.rebuild import ensure_state
-from helpdesk.web import api, console, logins, metrics_api, quality_api, reports_api, staffing_api, training_api
+from helpdesk.web import (
+    api,
+    console,
+    files_api,
+    logins,
+    metrics_api,
+    quality_api,
+    reports_api,
+    staffing_api,
+    training_api,
+)
 from helpdesk.web.errors import ApiError, install_error_handlers
 from helpdesk.web.openapi import SPEC
 from helpdesk.web.resources import Resources, blocking, hd
@@ -48,13 +58,16 @@ def create_app(
     settings = settings or Settings.from_env()
     cfg = cfg or load_shop_config(settings.shop_config)
     app = Sanic(name)
-    app.config.REQUEST_MAX_SIZE = formats.MAX_BODY_BYTES
+    # a photo an agent sends may be larger than any JSON body, which read_body keeps to MAX_BODY_BYTES itself;
+    # a file a little over the shop's limit still reaches the route, which says what the limit is
+    app.config.REQUEST_MAX_SIZE = cfg.attachments.max_bytes + formats.MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"  # an error no handler of ours answers: JSON, no trace
     # behind HAProxy every request comes from the proxy: the buyer's or agent's own address (per-address
     # login limits) is the one the proxy wrote in X-Forwarded-For; without a proxy that header is ignored
     app.config.PROXIES_COUNT = settings.proxies_count
     app.blueprint(api.bp)
     app.blueprint(console.bp)
+    app.blueprint(files_api.bp)  # photos: an agent sends one, the console shows a chat's
     app.blueprint(metrics_api.bp)  # GET /metrics (Prometheus)
     app.blueprint(staffing_api.bp)
     app.blueprint(quality_api.bp)  # GET /reports/quality (the reply route checks each reply itself)

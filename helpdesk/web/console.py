@@ -29,6 +29,7 @@ from helpdesk.web.errors import ApiError
 from helpdesk.web.fields import STATIC
 from helpdesk.web.resources import Resources, blocking, hd
 from helpdesk.web.validation import read_body
+from shop.attachments import attachments_of, words_of
 from shop.store import CustomerView, StoreUnavailable
 
 bp = Blueprint("console")
@@ -125,15 +126,17 @@ def _transcript(res: Resources, cid: str) -> Dict[str, Any]:
     flagged = flags_of(res.record, cid)
     turns: List[Dict[str, Any]] = []
     for e in tracker.get("events") or []:
+        files = attachments_of(e.get("metadata"))
         if e.get("event") == "user" and e.get("text"):
             guess = (e.get("parse_data") or {}).get("intent") or {}
             at = e.get("timestamp")
-            turns.append({"who": "buyer", "text": e["text"], "at": at, "intent": guess.get("name"),
-                          "confidence": guess.get("confidence"), "flagged": flagged.get(at)})  # fmt: skip
-        elif e.get("event") == "bot" and e.get("text"):
+            turns.append({"who": "buyer", "text": words_of(e["text"], e.get("metadata")), "at": at,
+                          "intent": guess.get("name"), "confidence": guess.get("confidence"),
+                          "flagged": flagged.get(at), "attachments": files})  # fmt: skip
+        elif e.get("event") == "bot" and (e.get("text") or files):
             agent = agent_of(e)
-            turns.append({"who": "agent" if agent else "bot", "agent": agent.get("id"), "text": e["text"],
-                          "at": e.get("timestamp")})  # fmt: skip
+            turns.append({"who": "agent" if agent else "bot", "agent": agent.get("id"), "text": e.get("text") or "",
+                          "at": e.get("timestamp"), "attachments": files})  # fmt: skip
     r = res.desk.redis
     failures = [jsonlib.loads(raw) for raw in r.lrange(keys.delivery_failed(cid), 0, 49)]
     channel_state = r.hgetall(keys.channel_conversation(cid))

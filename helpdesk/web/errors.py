@@ -36,6 +36,8 @@ ERRORS: Dict[str, Tuple[int, str]] = {
     "need_intent_or_ignore": (400, "give exactly one of 'intent' and 'ignore': true"),
     "bad_group_by": (400, "group_by must be one of day, hour, agent, category, channel, language"),
     "body_too_large": (413, f"the body is larger than {formats.MAX_BODY_BYTES} bytes"),
+    "file_too_large": (413, "the file is larger than shop.yml attachments.max_mb"),
+    "bad_file": (415, "the file is empty, of a type shop.yml attachments.types does not list, or not what it says"),
     # who asks
     "unauthorized": (401, "log in, or give the service's bearer token"),
     "login_required": (401, "log in to the console first"),

@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Dict, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConstrainedStr, errors
 
 from shop import formats
+from shop.attachments import FILE_NAME
 
 
 class Model(BaseModel):
@@ -71,6 +72,12 @@ class ConversationId(Matching):
 
 class Shortcut(Matching):
     regex = re.compile(formats.SHORTCUT)
+
+
+class KeptFile(Matching):
+    """A kept photo's or file's name (shop/attachments.py): random hex and the type's extension."""
+
+    regex = FILE_NAME
 
 
 class Text(Matching):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 from urllib.parse import quote
 
 import requests
 
 from helpdesk.payloads import agent_message_metadata
+from shop.attachments import ATTACHMENTS_KEY
 
 
 class RasaUnavailable(Exception):
@@ -55,10 +56,16 @@ class RasaClient:
         """Show the web-chat buyer that this agent is typing (connectors/webchat.py, /webhooks/webchat/typing)."""
         self._post("/webhooks/webchat/typing", {"session_id": conversation_id, "agent_name": agent_name})
 
-    def post_agent_message(self, conversation_id: str, agent_id: str, agent_name: str, text: str) -> None:
-        """Put the agent's message in the transcript, as a bot turn with metadata.kefu_agent, and send it
-        through the conversation's own output channel (the widget's socket, a marketplace's API)."""
-        event = {"event": "bot", "text": text, "metadata": agent_message_metadata(agent_id, agent_name)}
+    def post_agent_message(
+        self, conversation_id: str, agent_id: str, agent_name: str, text: str, files: Sequence[Dict[str, Any]] = ()
+    ) -> None:
+        """Put the agent's message in the transcript, as a bot turn with metadata.kefu_agent (and the photos it
+        carries, metadata.attachments), and send it through the conversation's own output channel (the widget's
+        socket, a marketplace's API)."""
+        metadata: Dict[str, Any] = dict(agent_message_metadata(agent_id, agent_name))
+        if files:
+            metadata[ATTACHMENTS_KEY] = list(files)
+        event = {"event": "bot", "text": text, "metadata": metadata}
         query = "include_events=NONE&output_channel=latest&execute_side_effects=true"
         path = f"{self._conversation(conversation_id)}/tracker/events?{query}"
         self._post(path, event)

@@ -17,6 +17,7 @@ from helpdesk.training.inbox import Shown
 from helpdesk.web.rasa_client import RasaClient
 from helpdesk.web.sweeper import Sweeper
 from shop import db
+from shop.attachments import FileStore, file_store
 from shop.config import ShopConfig
 from shop.platforms import open_store
 from shop.settings import Settings
@@ -34,6 +35,7 @@ class Resources:
     shop: ShopStore  # the shop's data (shop.yml store.adapter), for the customer panel and quick replies
     rasa: RasaClient
     sweeper: Sweeper
+    files: FileStore  # photos and files in chats (shop/attachments.py), shared with the Rasa server's channels
     shown: Shown = field(default_factory=Shown)  # the trainer's recent inboxes (helpdesk/training/inbox.py)
 
     @classmethod
@@ -43,8 +45,8 @@ class Resources:
         record = open_record(settings.helpdesk_database_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
-        return cls(settings, cfg, desk, record, shop, rasa,
-                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop)))  # fmt: skip
+        sweeper = Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop))
+        return cls(settings, cfg, desk, record, shop, rasa, sweeper, file_store(settings))
 
     def close(self) -> None:
         self.sweeper.webhook.close()

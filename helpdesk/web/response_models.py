@@ -168,6 +168,19 @@ class Replied(Answer):
     qa: List["QaCheck"] = Field(..., description="the quality check's warnings (the reply was sent); [] if none")
 
 
+class FileRef(Answer):
+    file: str = Field(..., description="its kept name: GET /files/{file}")
+    type: str
+    size: int
+    name: str = Field(..., description="the sender's name for it (may be empty)")
+
+
+class FileSent(Answer):
+    conversation_id: str
+    agent: str
+    file: FileRef
+
+
 class TypingShown(Answer):
     conversation_id: str
     shown: bool
@@ -210,7 +223,8 @@ class LoggedOut(Answer):
 
 class Turn(Answer):
     who: Literal["buyer", "bot", "agent"]
-    text: str
+    text: str = Field(..., description="empty for a photo sent without words")
+    attachments: List[FileRef] = Field([], description="photos and files the turn carries")
     at: Optional[float] = Field(...)
     agent: Optional[str] = Field(None, description="the agent's id on an agent turn, null on a bot turn")
     intent: Optional[str] = Field(None, description="a buyer turn: what the bot made of it")

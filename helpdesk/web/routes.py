@@ -12,6 +12,7 @@ from typing import Dict, List, Literal, Optional, Tuple, Type, Union
 from helpdesk.web import request_models as ask
 from helpdesk.web import response_models as say
 from helpdesk.web.fields import STATIC_NAMES, Model
+from shop.attachments import EXTENSIONS
 
 Access = Literal["open", "token_or_login", "login"]
 
@@ -39,6 +40,7 @@ PAGE = Media(("text/html",))
 STATIC_FILES = Media(
     tuple(sorted({mimetypes.guess_type(name)[0] or "application/octet-stream" for name in STATIC_NAMES}))
 )
+FILES = Media(tuple(EXTENSIONS))  # shop/attachments.py: what a kept file may be
 CONVERSATION = "/conversations/{conversation_id}"
 ACTING = ("missing_field", "not_you")  # the token must name the agent; a login may name only itself
 TAKING = ("not_found", "not_assigned", "not_yours")  # what acting on an assigned chat may meet
@@ -107,6 +109,15 @@ ROUTES: List[Route] = [
         {200: say.Replied},
         ask.Reply,
         refusals=(*ACTING, *TAKING, "qa_blocked", "rasa_unavailable"),
+    ),
+    Route(
+        "post",
+        f"{CONVERSATION}/files",
+        "The owner sends a photo or file: the body is the file itself (Content-Type its type; ?name= its name, "
+        "?agent= with the service token). It is checked (shop.yml attachments: size, type, what the bytes are), "
+        "kept, put into the Rasa transcript and sent to the buyer; the reply timers stop",
+        {200: say.FileSent},
+        refusals=(*ACTING, *TAKING, "file_too_large", "bad_file", "rasa_unavailable"),
     ),
     Route(
         "post",
@@ -182,6 +193,13 @@ ROUTES: List[Route] = [
         "deliver, and the channel's state of the chat (a marketplace's read mark)",
         {200: say.Transcript},
         refusals=("rasa_unavailable",),
+    ),
+    Route(
+        "get",
+        "/files/{file}",
+        "A photo or file of a chat (its name comes in a transcript's attachments)",
+        {200: FILES},
+        refusals=("not_found",),
     ),
     Route(
         "get",

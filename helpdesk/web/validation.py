@@ -12,8 +12,9 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from helpdesk.web.errors import ApiError
-from helpdesk.web.fields import AgentId, ConversationId, Shortcut, StaticFile
+from helpdesk.web.fields import AgentId, ConversationId, KeptFile, Shortcut, StaticFile
 from helpdesk.web.request_models import Body, EntryKey
+from shop import formats
 
 B = TypeVar("B", bound=Body)
 
@@ -23,6 +24,7 @@ PATH_PARAMETERS: Dict[str, Tuple[Any, str]] = {
     "agent_id": (AgentId, "unknown_agent"),
     "shortcut": (Shortcut, "bad_field"),
     "key": (EntryKey, "not_found"),  # a trainer's decision
+    "file": (KeptFile, "not_found"),
     "__file_uri__": (StaticFile, "not_found"),
 }
 
@@ -41,6 +43,8 @@ async def check_path(request: Request) -> Optional[HTTPResponse]:
 
 
 def read_body(request: Request, model: Type[B]) -> B:
+    if len(request.body or b"") > formats.MAX_BODY_BYTES:  # the app takes larger bodies for photos only
+        raise ApiError("body_too_large")
     try:
         data = request.json
         # an unpaired surrogate escape ("\\ud800") parses, but is no text: Redis and SQL could not encode it

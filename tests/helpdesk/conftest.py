@@ -130,6 +130,7 @@ def helpdesk_env(folder: Path, redis_url: str, shop_db: str, timers: dict | None
         "KEFU_SHOP_CONFIG": str(write_shop(folder, mutate)),
         "KEFU_HELPDESK_TOKEN": TOKEN,
         "RASA_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: Rasa is down
+        "KEFU_FILES_URL": str(folder / "files"),  # photos agents send, never in the repository's var/
     }
     record = open_record(env["HELPDESK_DATABASE_URL"])
     with record.begin() as session:

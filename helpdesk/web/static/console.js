@@ -300,6 +300,7 @@ async function openConversation(cid) {
 function transcriptTurn(cid, t, flaggable) {
   const li = el("li", t.who);
   li.append(el("span", "who", t.who === "agent" ? `agent ${t.agent}` : t.who), el("span", "text", t.text));
+  for (const f of t.attachments || []) li.append(keptFile(f));
   if (t.who !== "buyer") return li;
   const meta = el("div", "turn-meta");
   if (t.intent) {
@@ -323,6 +324,25 @@ function transcriptTurn(cid, t, flaggable) {
   }
   li.append(meta);
   return li;
+}
+
+// a photo in a transcript (a click opens it whole), or a link to another kind of file
+function keptFile(f) {
+  const href = `/files/${encodeURIComponent(f.file)}`;
+  const link = el("a", "kept-file");
+  link.href = href;
+  link.target = "_blank";
+  link.rel = "noopener";
+  if (f.type.startsWith("image/")) {
+    const img = el("img");
+    img.src = href;
+    img.alt = f.name || "photo 图片";
+    img.loading = "lazy";
+    link.append(img);
+  } else {
+    link.textContent = `📎 ${f.name || f.file} (${Math.ceil(f.size / 1024)} KB)`;
+  }
+  return link;
 }
 
 // the intents an agent may flag a line with: asked once per page (GET /training/intents)
@@ -415,6 +435,26 @@ $("reply-form").addEventListener("submit", async (event) => {
     openConversation(state.open);
   } catch (err) {
     $("action-error").textContent = err.message;
+  }
+});
+
+// 📎: the chosen file is the request's body; the server checks it (size, type, what its bytes are) and sends it
+$("attach").addEventListener("click", () => $("attach-file").click());
+$("attach-file").addEventListener("change", async () => {
+  const file = $("attach-file").files[0];
+  $("attach-file").value = "";
+  if (!file || !state.open) return;
+  $("action-error").textContent = "";
+  try {
+    const r = await fetch(`/conversations/${encodeURIComponent(state.open)}/files?name=${encodeURIComponent(file.name)}`, {
+      method: "POST", credentials: "same-origin", body: file,
+      headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": state.csrf },
+    });
+    const data = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(data.reason || `HTTP ${r.status}`);
+    openConversation(state.open);
+  } catch (err) {
+    $("action-error").textContent = `File not sent 文件未发送: ${err.message}`;
   }
 });
 

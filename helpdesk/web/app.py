@@ -19,7 +19,17 @@ from sanic import Request, Sanic
 from sanic.response import json
 
 from helpdesk.record.rebuild import ensure_state
-from helpdesk.web import api, console, logins, metrics_api, quality_api, reports_api, staffing_api, training_api
+from helpdesk.web import (
+    api,
+    console,
+    logins,
+    metrics_api,
+    quality_api,
+    reports_api,
+    search_api,
+    staffing_api,
+    training_api,
+)
 from helpdesk.web.errors import ApiError, install_error_handlers
 from helpdesk.web.openapi import SPEC
 from helpdesk.web.resources import Resources, blocking, hd
@@ -60,6 +70,7 @@ def create_app(
     app.blueprint(quality_api.bp)  # GET /reports/quality (the reply route checks each reply itself)
     app.blueprint(reports_api.bp)  # GET /reports (the supervisors' figures)
     app.blueprint(training_api.bp)  # the trainer's inbox, decisions and the agents' flags
+    app.blueprint(search_api.bp)  # GET /search: the console's search box and History
     app.static("/console/static", str(console.STATIC))
     install_error_handlers(app)
 

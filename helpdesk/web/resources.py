@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Callable, Optional, TypeVar
 
 from sanic import Request
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.desk import Desk
@@ -35,6 +36,7 @@ class Resources:
     rasa: RasaClient
     sweeper: Sweeper
     shown: Shown = field(default_factory=Shown)  # the trainer's recent inboxes (helpdesk/training/inbox.py)
+    tracker: Optional[Engine] = None  # Rasa's SQL tracker store, read by the search of messages (record/search.py)
 
     @classmethod
     def open(cls, settings: Settings, cfg: ShopConfig) -> "Resources":
@@ -43,13 +45,16 @@ class Resources:
         record = open_record(settings.helpdesk_database_url)
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
-        return cls(settings, cfg, desk, record, shop, rasa,
-                   Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop)))  # fmt: skip
+        sweeper = Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop))
+        tracker = db.make_engine(settings.tracker_database_url)
+        return cls(settings, cfg, desk, record, shop, rasa, sweeper, tracker=tracker)
 
     def close(self) -> None:
         self.sweeper.webhook.close()
         db.close(self.record)
         self.shop.close()
+        if self.tracker is not None:
+            self.tracker.dispose()
         self.desk.redis.close()
 
 

@@ -23,7 +23,7 @@ SECOND_MODEL := models/kefu-teahouse.tar.gz
 TRAIN_INPUTS := config.yml shop.yml $(wildcard domain/*.yml) $(wildcard data/*/*.yml) $(wildcard components/*.py components/*.txt) \
 	scripts/training_data.py shop/parsing.py shop/formats.py
 
-.PHONY: help demo prod test test-fast install install-test browser proxy rasa-webchat s3rver train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms bench-reports bench-trainer bench-inbox seed-history soak lock clean
+.PHONY: help demo prod test test-fast install install-test browser proxy rasa-webchat s3rver train connect seed validate eval stories lint shell bench bench-handoff bench-reply bench-marketplace bench-scale bench-long bench-platforms bench-reports bench-trainer bench-inbox bench-search seed-history soak lock clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -145,6 +145,9 @@ bench-inbox: install  ## benchmarks/console_inbox.py: the console's inbox with 1
 
 bench-trainer: install  ## benchmarks/trainer_inbox.py: the trainer's inbox over 91 days of conversations in PostgreSQL, vs a raw read
 	$(PY) -m benchmarks.trainer_inbox
+
+bench-search: install  ## benchmarks/search.py: the console's search over 91 days of conversations in PostgreSQL, vs the History's page
+	$(PY) -m benchmarks.search
 
 soak: install proxy $(MODEL)  ## benchmarks/soak.py: 10,000 messages over 3 Rasa processes: 0 lost, 0 duplicate, RSS flat
 	$(PY) -m benchmarks.soak

@@ -55,6 +55,7 @@ MAX_FILE_NAME = 80  # a photo's or file's name as its sender called it, shown be
 MAX_FILES_PER_MESSAGE = 4  # photos in one buyer message (a marketplace sends one per message)
 MAX_URL = 2048  # an address a channel gives us to fetch (a marketplace image's URL)
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
+MAX_SEARCH_TEXT = 100  # what an agent types into the console's search box (GET /search ?q=)
 
 # control characters a buyer's message loses before the bot sees it (tab and newlines stay)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -21,6 +21,7 @@ def _handoff_from_record(hid: str, record: Dict[str, str]) -> Handoff:
         conversation_id=record["conversation_id"],
         channel=record.get("channel", ""),
         customer=record.get("customer", ""),
+        customer_name=record.get("customer_name") or None,
         language=record.get("language", "en"),
         category=record.get("category", ""),
         priority=int(record.get("priority") or 0),

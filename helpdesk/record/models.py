@@ -28,6 +28,7 @@ class Handoff(Base):
     conversation_id = Column(String(255), index=True, nullable=False)
     channel = Column(String(formats.MAX_LABEL), nullable=False, default="")
     customer = Column(String(formats.MAX_CUSTOMER_ID), nullable=False, default="")
+    customer_name = Column(String(formats.MAX_NAME))  # the buyer's name in the shop's data: the chat's title
     language = Column(String(8), nullable=False, default="en")
     category = Column(String(formats.MAX_LABEL), nullable=False, default="")
     priority = Column(Integer, nullable=False, default=0)
@@ -225,7 +226,7 @@ class TrainingDecision(Base):
 # columns added to a table after its first release: a record made by an earlier kefu gets them at start
 ADDED_COLUMNS = {
     "handoff_events": {"wait_s": "FLOAT"},
-    "handoffs": {"first_agent": "VARCHAR(40)"},
+    "handoffs": {"first_agent": "VARCHAR(40)", "customer_name": f"VARCHAR({formats.MAX_NAME})"},
     "report_days": {"agent_days": "INTEGER NOT NULL DEFAULT 0"},  # rows without it are rolled up again (VERSION 2)
 }
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.record.models import Handoff, TrainingFlag
+from helpdesk.record.tracker import EVENTS
 from shop.config import ShopConfig
 from shop.db import make_engine
 from shop.masking import mask
@@ -29,8 +30,6 @@ MISSED_INTENTS = ("nlu_fallback", "out_of_scope")
 LINKS_KEPT = 5  # conversations listed per entry
 _SINCE = re.compile(r"^(\d{1,4})([hdw])$")
 _UNIT_S = {"h": 3600, "d": 86_400, "w": 7 * 86_400}
-# Rasa's SQL tracker store: one row per event, its JSON in `data` (rasa/core/tracker_store.py SQLTrackerStore)
-EVENTS = sa.table("events", sa.column("sender_id"), sa.column("type_name"), sa.column("timestamp"), sa.column("data"))
 
 
 @dataclass

@@ -27,6 +27,7 @@ from helpdesk.web import (
     metrics_api,
     quality_api,
     reports_api,
+    search_api,
     staffing_api,
     training_api,
 )
@@ -73,6 +74,7 @@ def create_app(
     app.blueprint(quality_api.bp)  # GET /reports/quality (the reply route checks each reply itself)
     app.blueprint(reports_api.bp)  # GET /reports (the supervisors' figures)
     app.blueprint(training_api.bp)  # the trainer's inbox, decisions and the agents' flags
+    app.blueprint(search_api.bp)  # GET /search: the console's search box and History
     app.static("/console/static", str(console.STATIC))
     install_error_handlers(app)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import Callable, Optional, TypeVar
 
 from sanic import Request
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.desk import Desk
@@ -37,6 +38,7 @@ class Resources:
     sweeper: Sweeper
     files: FileStore  # photos and files in chats (shop/attachments.py), shared with the Rasa server's channels
     shown: Shown = field(default_factory=Shown)  # the trainer's recent inboxes (helpdesk/training/inbox.py)
+    tracker: Optional[Engine] = None  # Rasa's SQL tracker store, read by the search of messages (record/search.py)
 
     @classmethod
     def open(cls, settings: Settings, cfg: ShopConfig) -> "Resources":
@@ -46,12 +48,15 @@ class Resources:
         rasa = RasaClient(settings.rasa_url, settings.rasa_token)
         shop = open_store(cfg, settings, on_auth=desk.alerts.shop_platform_watch(cfg.store.adapter))
         sweeper = Sweeper(desk, record, cfg, rasa, settings.alert_webhook_secret, shop_orders(shop))
-        return cls(settings, cfg, desk, record, shop, rasa, sweeper, file_store(settings))
+        tracker = db.make_engine(settings.tracker_database_url)
+        return cls(settings, cfg, desk, record, shop, rasa, sweeper, file_store(settings), tracker=tracker)
 
     def close(self) -> None:
         self.sweeper.webhook.close()
         db.close(self.record)
         self.shop.close()
+        if self.tracker is not None:
+            self.tracker.dispose()
         self.desk.redis.close()
 
 

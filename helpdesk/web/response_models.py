@@ -123,6 +123,38 @@ class ChatInbox(Answer):
     alerts: List[Alert]
 
 
+class Found(Answer):
+    conversation_id: str
+    handoff_id: str
+    title: str = Field(..., description="as in the inbox: the buyer's name if the shop knows it, else channel and id")
+    channel: str
+    category: str
+    language: str
+    state: State
+    agent: str = Field(..., description="who has it, or who resolved it")
+    created_at: float
+    resolved_at: Optional[float]
+    rating: Optional[int]
+    matched: Literal["", "name", "order", "customer", "conversation", "summary", "message"] = Field(
+        ..., description='where ?q= was found (the first of these); "" without ?q='
+    )
+    snippet: str = Field(..., description="the words around a match in the summary or a message, masked")
+
+
+class SearchResults(Answer):
+    q: str
+    state: str
+    channel: str
+    page: int
+    per_page: int
+    total: int = Field(..., description="handoffs that match, over every page")
+    messages_since: Optional[float] = Field(
+        ..., description="messages were searched only in conversations handed off since then (null: in all of them)"
+    )
+    messages_unavailable: bool = Field(..., description="the tracker store did not answer: no message was searched")
+    results: List[Found]
+
+
 class Event(Answer):
     kind: str
     agent: str

@@ -60,6 +60,17 @@ ROUTES: List[Route] = [
         {200: say.ChatInbox},
         refusals=("bad_field",),
     ),
+    Route(
+        "get",
+        "/search",
+        "Search the handed-off conversations, newest first: ?q= (at most 100 characters) in the buyer's name, "
+        "customer id, order number, conversation id, the bot's summary or the words of the messages (those of the "
+        "newest 1,000 handoffs that pass the filters); ?from= ?to= (YYYY-MM-DD, inclusive, the shop's time zone), "
+        "?state= (waiting, assigned, resolved: without ?q=, the History), ?channel=, ?page= (1-500) and ?per_page= "
+        "(1-100, default 20). Snippets are masked.",
+        {200: say.SearchResults},
+        refusals=("bad_field", "bad_period"),
+    ),
     Route("get", "/agents", "Every agent with status, load and chats", {200: say.Agents}),
     Route("get", "/agents/{agent_id}", "One agent", {200: say.Agent}, refusals=("unknown_agent",)),
     Route(

@@ -91,8 +91,9 @@ def entry(page: Page, text: str):
 def test_an_agent_flags_a_line_the_bot_misunderstood(browser, stack, handed_to_ben):
     page = open_console(browser, stack, "ben")
     problems = watch(page)
-    expect(page.locator("#trainer-tab")).to_be_hidden()  # an agent: chats only
-    expect(page.locator("#views")).to_be_hidden()
+    expect(page.locator("#trainer-tab")).to_be_hidden()  # an agent: chats, and search & history
+    expect(page.locator("#reports-tab")).to_be_hidden()
+    expect(page.locator("#history-tab")).to_be_visible()
     page.locator(f'#mine li[data-conversation="{handed_to_ben}"]').click()
     line = page.locator("#transcript li.buyer", has_text=MISSED)
     expect(line.locator(".bot-guess")).to_contain_text("bot: ")  # what the bot thought, small
@@ -202,9 +203,9 @@ def test_the_trainer_accepts_ignores_and_undoes(browser, stack, handed_to_ben, r
     expect(page.locator("#tr-decided li").nth(1)).to_contain_text(MISSED)
     assert examples(reviewed) == before | {("order_status", MISSED)}
 
-    # a supervisor has the three tabs; one decides an entry meanwhile: the trainer's click says it is gone
+    # a supervisor has the four tabs; one decides an entry meanwhile: the trainer's click says it is gone
     amy = open_console(browser, stack, "amy")
-    for tab in ("#chats-tab", "#reports-tab", "#trainer-tab"):
+    for tab in ("#chats-tab", "#history-tab", "#reports-tab", "#trainer-tab"):
         expect(amy.locator(tab)).to_be_visible()
     amy.click("#trainer-tab")
     expect(amy.locator("#chats")).to_be_hidden()

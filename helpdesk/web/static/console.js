@@ -51,7 +51,7 @@ async function start(me) {
 }
 
 // -- views: the tabs a role has (reports.js and trainer.js load theirs on "kefu:view") ----------------
-const VIEWS = { agent: ["chats"], supervisor: ["chats", "reports", "trainer"], trainer: ["trainer"] };
+const VIEWS = { agent: ["chats", "history"], supervisor: ["chats", "history", "reports", "trainer"], trainer: ["trainer"] };
 
 function showView(name) {
   document.querySelectorAll("#views button[data-view]").forEach((tab) => {

@@ -39,6 +39,11 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
 {kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
 {kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
+{kefu}:email:thread:{c}              hash    an email conversation "email:{c}": the buyer's address and name, the
+                                             subject, the message we answer, its References, the language, the
+                                             options of our last mail (connectors/email/threads.py)
+{kefu}:email:msgid:{h}               string  a mail of a thread (ours or the buyer's; h: a hash of its Message-ID
+                                             and the buyer's address) -> the conversation id, for 90 days
 {kefu}:outbox_failed                 hash    per channel with an outbox: messages it finally failed to deliver
                                              (a counter for /metrics; the field exists from the first message)
 {kefu}:event_counts                  hash    event kind -> transitions so far, for /metrics (helpdesk/lua/common.lua
@@ -131,6 +136,14 @@ def outbox_message(channel: str, message_id: str) -> str:
 
 def outbox_due(channel: str) -> str:
     return f"{PREFIX}:{channel}:out:due"
+
+
+def email_thread(conversation: str) -> str:
+    return f"{PREFIX}:email:thread:{conversation}"
+
+
+def email_message(digest: str) -> str:
+    return f"{PREFIX}:email:msgid:{digest}"
 
 
 OUTBOX_FAILED = f"{PREFIX}:outbox_failed"  # channel -> messages finally not delivered (helpdesk/metrics.py reads it)

@@ -51,6 +51,8 @@ MAX_NAME = 80  # a person's name as shown: an agent's beside their message or "t
 MAX_EXAMPLE_CHARS = 300  # a training example the Trainer view writes: a longer message is rarely one intent
 MAX_LABEL = 40  # a channel, category, reason or group name in a handoff record
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
+MAX_MAIL_BYTES = 25 * 1024 * 1024  # one mail the email gateway takes by SMTP (a photo or two; bigger: 552)
+MAX_MAIL_TEXT_BYTES = 256 * 1024  # one mail the email channel takes: the gateway sends only its text parts
 
 # control characters a buyer's message loses before the bot sees it (tab and newlines stay)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

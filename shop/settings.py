@@ -37,6 +37,19 @@ class ChannelSecrets:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The email channel (connectors/email/): who may post mail to it, and the SMTP server our replies leave by."""
+
+    gateway_secret: str  # EMAIL_GATEWAY_SECRET: the SMTP gateway's bearer token ("" = the channel answers 503)
+    smtp_host: str  # SMTP_HOST
+    smtp_port: int  # SMTP_PORT
+    smtp_user: str  # SMTP_USER, SMTP_PASSWORD: "" = no login
+    smtp_password: str
+    smtp_starttls: bool  # SMTP_STARTTLS=1: upgrade the connection before logging in
+    sender: str  # EMAIL_FROM: the shop's address, "Shop name <help@shop.example>" ("" = credentials.yml's)
+
+
+@dataclass(frozen=True)
 class Settings:
     production: bool  # KEFU_ENV=production
     database_url: str  # shop data; SQLite file by default, PostgreSQL in production
@@ -61,6 +74,7 @@ class Settings:
     proxies_count: int  # reverse proxies in front of the helpdesk whose X-Forwarded-For is believed (0: none)
     reviewed_nlu: Path  # where the Trainer view writes the examples it accepted (helpdesk/training/examples.py)
     webchat_origins: List[str]  # pages on other origins that may embed the chat; [] = credentials.yml's list
+    email: "EmailSettings"  # the email channel's gateway secret and outgoing SMTP server
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
     @classmethod
@@ -90,6 +104,15 @@ class Settings:
             proxies_count=int(env.get("KEFU_PROXIES_COUNT") or 0),
             reviewed_nlu=Path(env.get("KEFU_REVIEWED_NLU") or ROOT / "data" / "nlu" / "reviewed.yml"),
             webchat_origins=[o.strip() for o in env.get("KEFU_WEBCHAT_ORIGINS", "").split(",") if o.strip()],
+            email=EmailSettings(
+                gateway_secret=env.get("EMAIL_GATEWAY_SECRET", ""),
+                smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
+                smtp_port=int(env.get("SMTP_PORT") or 25),
+                smtp_user=env.get("SMTP_USER", ""),
+                smtp_password=env.get("SMTP_PASSWORD", ""),
+                smtp_starttls=env.get("SMTP_STARTTLS", "") in ("1", "true", "yes"),
+                sender=env.get("EMAIL_FROM", ""),
+            ),
             environ=env,
         )
 

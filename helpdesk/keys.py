@@ -39,7 +39,7 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
 {kefu}:{channel}:out:q:{c}           list    a channel's outbox: message ids of one conversation, oldest first
 {kefu}:{channel}:out:msg:{message}   hash    one outgoing message: conversation, sender_id, body, attempts
 {kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
-{kefu}:email:thread:{c}              hash    an email conversation "email:{c}": the buyer's address and name, the
+{kefu}:email:thread:{conversation}   hash    an email conversation ("email:<h>"): the buyer's address and name, the
                                              subject, the message we answer, its References, the language, the
                                              options of our last mail (connectors/email/threads.py)
 {kefu}:email:msgid:{h}               string  a mail of a thread (ours or the buyer's; h: a hash of its Message-ID

@@ -106,7 +106,7 @@ class Settings:
             webchat_origins=[o.strip() for o in env.get("KEFU_WEBCHAT_ORIGINS", "").split(",") if o.strip()],
             email=EmailSettings(
                 gateway_secret=env.get("EMAIL_GATEWAY_SECRET", ""),
-                smtp_host=env.get("SMTP_HOST", "127.0.0.1"),
+                smtp_host=env.get("SMTP_HOST") or "127.0.0.1",
                 smtp_port=int(env.get("SMTP_PORT") or 25),
                 smtp_user=env.get("SMTP_USER", ""),
                 smtp_password=env.get("SMTP_PASSWORD", ""),

@@ -33,9 +33,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 
 from connectors.deliveries import MESSAGE_ID_KEY, Deliveries, answered_before
-from connectors.email.mail import BadMail, Mail, build_reply, parse
+from connectors.email.mail import BadMail, Mail, Thread, build_reply, parse
 from connectors.email.smtp import TRIES, SendFailed, send
-from connectors.email.threads import Threads, digest
+from connectors.email.threads import Threads, digest, thread_of
 from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY
@@ -246,11 +246,14 @@ class EmailInput(InputChannel):
         message = UserMessage(chosen or text, output, conversation, input_channel=self.name(), metadata=metadata)
         await on_new_message(message)
         if output.messages:  # none while an agent holds the chat: the bot keeps quiet
-            await self.send_mail(conversation, output.messages, language)
+            # this mail's own thread, not the stored one: a newer mail may have arrived during the turn
+            await self.send_mail(conversation, output.messages, language, thread_of(mail))
 
-    async def send_mail(self, conversation: str, messages: List[Dict[Text, Any]], language: str = "") -> bool:
-        """One mail in the conversation's thread; a failure is recorded for the agents (delivery_failed)."""
-        thread = await asyncio.to_thread(self.threads.thread, conversation)
+    async def send_mail(self, conversation: str, messages: List[Dict[Text, Any]], language: str = "",
+                        thread: Optional[Thread] = None) -> bool:  # fmt: skip
+        """One mail in the thread (by default the conversation's, answering the buyer's last mail); a failure is
+        recorded for the agents (delivery_failed)."""
+        thread = thread or await asyncio.to_thread(self.threads.thread, conversation)
         if thread is None:
             log.error("email conversation %s has no thread to answer in", conversation)
             return False

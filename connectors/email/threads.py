@@ -24,6 +24,13 @@ from helpdesk import keys
 REMEMBER_S = 90 * 86400  # a buyer may answer a mail weeks later
 
 
+def thread_of(mail: Mail) -> Thread:
+    """The thread a reply to this mail continues: In-Reply-To it, References its References and its id."""
+    refs = [r for r in mail.references if r != mail.message_id] + [mail.message_id]
+    return Thread(address=mail.address, name=mail.name, subject=mail.subject, last_id=mail.message_id,
+                  references=refs[-50:])  # fmt: skip
+
+
 def digest(address: str, message_id: str) -> str:
     return hashlib.sha256(f"{address.lower()}\n{message_id}".encode()).hexdigest()[:32]
 
@@ -51,11 +58,10 @@ class Threads:
 
     def took(self, conversation: str, mail: Mail, language: str) -> None:
         """A buyer's mail arrived: the next reply answers it, in its thread, in its language."""
-        key = keys.email_thread(conversation)
-        refs = [r for r in mail.references if r != mail.message_id] + [mail.message_id]
+        key, thread = keys.email_thread(conversation), thread_of(mail)
         pipe = self.redis.pipeline()
-        pipe.hset(key, mapping={"address": mail.address, "name": mail.name, "subject": mail.subject,
-                                "last_id": mail.message_id, "references": json.dumps(refs[-50:]),
+        pipe.hset(key, mapping={"address": thread.address, "name": thread.name, "subject": thread.subject,
+                                "last_id": thread.last_id, "references": json.dumps(thread.references),
                                 "language": language})  # fmt: skip
         pipe.expire(key, REMEMBER_S)
         pipe.execute()

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import pytest
 import requests
+import yaml
 from aiosmtpd.controller import Controller
 
 from scripts.stack import ROOT, free_port, wait_http, wait_tcp
@@ -140,3 +141,33 @@ def test_chinese_options_are_offered_in_chinese(mail_world):
     assert text == "要取消订单吗?\n请直接回复以下选项之一:确定 / 不用了" and options == buttons
     assert language_of("我的订单", "en") == "zh" and language_of("lily@example.com", "zh") == "zh"
     assert language_of("where is it", "zh") == "en"
+
+
+def test_the_demo_sink_keeps_each_mail(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-m", "scripts.email_gateway", "sink", "--port", str(port), "--dir", str(tmp_path)]
+    proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        wait_tcp(port, 30, proc)
+        send(port, buyer_mail("kept?", "<sink@x>"))
+        [kept] = list(tmp_path.glob("*.eml"))
+        assert b"Message-ID: <sink@x>" in kept.read_bytes()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_production_rasa_refuses_the_email_channel_without_its_secret(tmp_path):
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    del endpoints["event_broker"]  # nothing is reached before the refusal
+    (tmp_path / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    env = {k: v for k, v in os.environ.items() if k != "EMAIL_GATEWAY_SECRET"}
+    env.update(KEFU_ENV="production", KEFU_HELPDESK_TOKEN="a", KEFU_CHANNEL_SECRET="b", RASA_TOKEN="c",
+               REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", KEFU_VAR_DIR=str(tmp_path), PYTHONPATH=str(ROOT),
+               TRACKER_DATABASE_URL=f"sqlite:///{tmp_path / 'tracker.db'}")  # fmt: skip
+    command = [sys.executable, "-m", "scripts.rasa_cli", "run", "--port", str(free_port()), "--model",
+               str(tmp_path / "none.tar.gz"), "--endpoints", str(tmp_path / "endpoints.yml"), "--credentials",
+               str(ROOT / "credentials.yml")]  # fmt: skip
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "refuses to start the email channel without EMAIL_GATEWAY_SECRET" in done.stderr

@@ -6,6 +6,7 @@ tests/e2e/test_email.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import smtplib
 import subprocess
@@ -13,10 +14,12 @@ import sys
 from typing import Iterator
 
 import pytest
+import redis
 import requests
 import yaml
 from aiosmtpd.controller import Controller
 
+from helpdesk import keys
 from scripts.stack import ROOT, free_port, wait_http, wait_tcp
 from tests.mailbox import Mailbox, buyer_mail, content, send
 from tests.polling import wait_for
@@ -53,12 +56,14 @@ def mail_world(redis_url, tmp_path) -> Iterator[dict]:
     try:
         wait_http(f"http://127.0.0.1:{channel_port}/health", 60, procs[0])
         wait_tcp(gateway_port, 30, procs[1])
-        yield {"box": box, "gateway": gateway_port, "channel": f"http://127.0.0.1:{channel_port}"}
+        yield {"box": box, "gateway": gateway_port, "channel": f"http://127.0.0.1:{channel_port}", "outside": outside,
+               "redis": redis_url}  # fmt: skip
     finally:
         for p in procs:
             p.kill()
             p.wait()
-        outside.stop()
+        if outside.loop.is_running():
+            outside.stop()
 
 
 def test_a_thread_is_answered_once_per_mail_in_the_thread(mail_world):
@@ -171,3 +176,17 @@ def test_production_rasa_refuses_the_email_channel_without_its_secret(tmp_path):
     done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "refuses to start the email channel without EMAIL_GATEWAY_SECRET" in done.stderr
+
+
+def test_a_mail_the_provider_refuses_is_shown_to_the_agents(mail_world):
+    box, port = mail_world["box"], mail_world["gateway"]
+    send(port, buyer_mail("hello", "<lost@lily.example>"))
+    [reply] = wait_for(lambda: box.to("lily@example.com"))
+    conversation = content(reply).split(" of ")[1].split()[0]
+    mail_world["outside"].stop()  # the provider is gone: three tries, then a delivery failure
+    r = requests.post(f"{mail_world['channel']}/agent", json={"conversation_id": conversation, "text": "Still there?"})
+    assert r.status_code == 200
+    client = redis.Redis.from_url(mail_world["redis"], decode_responses=True)
+    [failure] = [json.loads(x) for x in client.lrange(keys.delivery_failed(conversation), 0, -1)]
+    assert failure["text"] == "Still there?" and failure["agent"] == "amy" and failure["channel"] == "email"
+    assert client.hget(keys.OUTBOX_FAILED, "email") == "1"

@@ -42,6 +42,11 @@ any of them. The Lua scripts get their key names from here too (lua_names), neve
                                              name}, until a day passes (connectors/files.py)
 {kefu}:uploads:{conversation}        string  uploads of one conversation in the current hour (shop.yml attachments)
 {kefu}:{channel}:out:due             zset    conversations by when their oldest message may be sent (ms)
+{kefu}:email:thread:{conversation}   hash    an email conversation ("email:<h>"): the buyer's address and name, the
+                                             subject, the message we answer, its References, the language, the
+                                             options of our last mail (connectors/email/threads.py)
+{kefu}:email:msgid:{h}               string  a mail of a thread (ours or the buyer's; h: a hash of its Message-ID
+                                             and the buyer's address) -> the conversation id, for 90 days
 {kefu}:outbox_failed                 hash    per channel with an outbox: messages it finally failed to deliver
                                              (a counter for /metrics; the field exists from the first message)
 {kefu}:event_counts                  hash    event kind -> transitions so far, for /metrics (helpdesk/lua/common.lua
@@ -142,6 +147,14 @@ def upload(file_name: str) -> str:
 
 def uploads(conversation_id: str) -> str:
     return f"{PREFIX}:uploads:{conversation_id}"
+
+
+def email_thread(conversation: str) -> str:
+    return f"{PREFIX}:email:thread:{conversation}"
+
+
+def email_message(digest: str) -> str:
+    return f"{PREFIX}:email:msgid:{digest}"
 
 
 OUTBOX_FAILED = f"{PREFIX}:outbox_failed"  # channel -> messages finally not delivered (helpdesk/metrics.py reads it)

@@ -53,6 +53,18 @@ def wait_http(url: str, timeout: float, proc: Optional[subprocess.Popen] = None)
     raise TimeoutError(f"{url} did not come up within {timeout:.0f} s")
 
 
+def wait_tcp(port: int, timeout: float, proc: subprocess.Popen) -> None:
+    """Until something listens on the port (an SMTP server has no /health)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for port {port} exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout:.0f} s")
+
+
 def demo_platform(shop_config: Path, port: int, token: str) -> Optional[List[str]]:
     """The command of the fake platform serving a demo shop's data (demo_shops/<name>/shopify.json for store.adapter
     shopify) on port, accepting token as its secrets; None for a shop on kefu's own schema or on a real platform."""
@@ -100,6 +112,9 @@ class Stack:
     helpdesk_port: int = 5057
     marketplace_port: int = 5058  # the fake marketplace
     platform_port: int = 5061  # the fake shop platform of a demo shop on one (demo_shops/teahouse: Shopify)
+    email_port: int = 2525  # the email channel's SMTP gateway (scripts/email_gateway.py): buyers' mail comes in here
+    smtp_port: int = 2526  # where kefu's mail goes out (SMTP_PORT); the demo's sink keeps it in var/mail/
+    mail_sink: bool = False  # make demo: start that sink (tests listen on smtp_port themselves)
     # Rasa, action and helpdesk processes of each kind; above 1, HAProxy listens on the three ports above
     # and spreads the work over processes on free ports (the scale-out topology, README "Production")
     replicas: int = 1
@@ -122,6 +137,7 @@ class Stack:
     marketplace_secret: str = field(default_factory=lambda: secrets.token_hex(16))
     marketplace_token: str = field(default_factory=lambda: secrets.token_hex(16))
     platform_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    email_secret: str = field(default_factory=lambda: secrets.token_hex(16))  # the gateway's token for the channel
     # signs the buyer ids a channel verified: never the same twice, so no one outside can forge one
     channel_secret: str = field(default_factory=lambda: Settings.from_env().channel_secret or secrets.token_hex(16))
     extra_env: Dict[str, str] = field(default_factory=dict)  # on top of everything (tests: a queue of their own)
@@ -133,7 +149,7 @@ class Stack:
     @classmethod
     def on_free_ports(cls, **kwargs) -> "Stack":
         """A stack beside a running demo (tests, benchmarks): every service on a free port."""
-        names = ("rasa", "action", "carrier", "redis", "helpdesk", "marketplace", "platform")
+        names = ("rasa", "action", "carrier", "redis", "helpdesk", "marketplace", "platform", "email", "smtp")
         return cls(**{**{f"{n}_port": free_port() for n in names}, **kwargs})
 
     @property
@@ -165,6 +181,9 @@ class Stack:
             MARKETPLACE_API_URL=self.marketplace_url,
             MARKETPLACE_APP_SECRET=self.marketplace_secret,
             MARKETPLACE_ACCESS_TOKEN=self.marketplace_token,
+            EMAIL_GATEWAY_SECRET=self.email_secret,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(self.smtp_port),
             SQLALCHEMY_SILENCE_UBER_WARNING="1",
             RASA_TELEMETRY_ENABLED="false",  # no network here, and no reason to phone home
             PYTHONPATH=str(ROOT),
@@ -266,7 +285,11 @@ class Stack:
             "marketplace",
             [py, "-m", "fake_marketplace.service", "--port", str(self.marketplace_port), "--webhook-url", webhook],
         )
+        if self.mail_sink:
+            self._spawn("mail-sink", [py, "-m", "scripts.email_gateway", "sink", "--port", str(self.smtp_port)])
+        self._spawn("email", [py, "-m", "scripts.email_gateway", "--port", str(self.email_port)])
         try:
+            wait_tcp(self.email_port, 30, self.procs["email"])
             wait_http(f"http://127.0.0.1:{self.carrier_port}/health", 30, self.procs["carrier"])
             wait_http(f"{self.marketplace_url}/health", 30, self.procs["marketplace"])
             for name in helpdesk:
@@ -445,12 +468,13 @@ def main() -> None:
     ap.add_argument("--replicas", type=int, default=None, help="Rasa, action and helpdesk processes (prod: 3)")
     args = ap.parse_args()
     replicas = args.replicas or (3 if args.prod else 1)
-    stack = (prod_stack(replicas) if args.prod else Stack(replicas=replicas, history_weeks=4)).start()
+    stack = (prod_stack(replicas) if args.prod else Stack(replicas=replicas, history_weeks=4, mail_sink=True)).start()
     print(
         f"""
 kefu is running. Open a buyer's page and the console in two browser windows and play both sides of a handoff:
   Shop page + chat widget: {stack.rasa_url}/webhooks/webchat/
   Marketplace buyer chat:  {stack.marketplace_url}/   (a fake marketplace: signed webhooks in, its API out)
+  Email (SMTP gateway):    smtp://127.0.0.1:{stack.email_port}   (kefu's replies are kept in {stack.var_dir / "mail"})
   Agent console:           {stack.helpdesk_url}/console
       log in as amy (supervisor), ben or chen, or tina (trainer), password {stack.agent_password}
       amy's Reports tab: four weeks of past chats, alerts, QA checks, the staffing heatmap

@@ -56,6 +56,8 @@ MAX_FILES_PER_MESSAGE = 4  # photos in one buyer message (a marketplace sends on
 MAX_URL = 2048  # an address a channel gives us to fetch (a marketplace image's URL)
 MAX_CUSTOMER_ID = 80  # a channel-verified customer id (a marketplace buyer id)
 MAX_SEARCH_TEXT = 100  # what an agent types into the console's search box (GET /search ?q=)
+MAX_MAIL_BYTES = 25 * 1024 * 1024  # one mail the email gateway takes by SMTP (a photo or two; bigger: 552)
+MAX_MAIL_TEXT_BYTES = 256 * 1024  # one mail the email channel takes: the gateway sends only its text parts
 
 # control characters a buyer's message loses before the bot sees it (tab and newlines stay)
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -37,6 +37,19 @@ class ChannelSecrets:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """The email channel (connectors/email/): who may post mail to it, and the SMTP server our replies leave by."""
+
+    gateway_secret: str  # EMAIL_GATEWAY_SECRET: the SMTP gateway's bearer token ("" = the channel answers 503)
+    smtp_host: str  # SMTP_HOST
+    smtp_port: int  # SMTP_PORT
+    smtp_user: str  # SMTP_USER, SMTP_PASSWORD: "" = no login
+    smtp_password: str
+    smtp_starttls: bool  # SMTP_STARTTLS=1: upgrade the connection before logging in
+    sender: str  # EMAIL_FROM: the shop's address, "Shop name <help@shop.example>" ("" = credentials.yml's)
+
+
+@dataclass(frozen=True)
 class Settings:
     production: bool  # KEFU_ENV=production
     database_url: str  # shop data; SQLite file by default, PostgreSQL in production
@@ -65,6 +78,7 @@ class Settings:
     files_s3_key: str  # the S3 store's access key ("" = boto3's own chain: instance role, ~/.aws)
     files_s3_secret: str
     public_url: str  # the Rasa server as the internet reaches it: a marketplace fetches agents' photos from it
+    email: "EmailSettings"  # the email channel's gateway secret and outgoing SMTP server
     environ: Mapping[str, str] = field(repr=False, compare=False)  # for channel_secrets() only
 
     @classmethod
@@ -98,6 +112,15 @@ class Settings:
             files_s3_key=env.get("KEFU_FILES_S3_KEY", ""),
             files_s3_secret=env.get("KEFU_FILES_S3_SECRET", ""),
             public_url=(env.get("KEFU_PUBLIC_URL") or env.get("RASA_URL") or "http://127.0.0.1:5005").rstrip("/"),
+            email=EmailSettings(
+                gateway_secret=env.get("EMAIL_GATEWAY_SECRET", ""),
+                smtp_host=env.get("SMTP_HOST") or "127.0.0.1",
+                smtp_port=int(env.get("SMTP_PORT") or 25),
+                smtp_user=env.get("SMTP_USER", ""),
+                smtp_password=env.get("SMTP_PASSWORD", ""),
+                smtp_starttls=env.get("SMTP_STARTTLS", "") in ("1", "true", "yes"),
+                sender=env.get("EMAIL_FROM", ""),
+            ),
             environ=env,
         )
 

@@ -1,5 +1,5 @@
 """The README's screenshots (docs/widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png,
-photo-phone.png, photo-console.png) from a real run of the stack.
+photo-phone.png, photo-console.png, email.png, search.png) from a real run of the stack.
 
 python -m scripts.screenshots
 """
@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import io
 import re
+import smtplib
 import tempfile
+import time
+from email.message import EmailMessage
 from pathlib import Path
 
+import requests
 from PIL import Image, ImageDraw
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -25,7 +29,8 @@ DOCS = ROOT / "docs"
 def main() -> None:
     var = Path(tempfile.mkdtemp(prefix="kefu-shots-"))
     site = ShopSite(f"http://127.0.0.1:{free_port()}")  # a shop's own site, which embeds rasa-webchat
-    stack = Stack.on_free_ports(var_dir=var, extra_env={"KEFU_WEBCHAT_ORIGINS": site.origin}).start(timeout=240)
+    stack = Stack.on_free_ports(var_dir=var, extra_env={"KEFU_WEBCHAT_ORIGINS": site.origin}, mail_sink=True)
+    stack.start(timeout=240)
     try:
         with sync_playwright() as p:
             browser = launch(p)
@@ -69,13 +74,16 @@ def main() -> None:
             phone, console = photo_pages(browser, stack)
             phone.screenshot(path=str(DOCS / "photo-phone.png"))
             console.screenshot(path=str(DOCS / "photo-console.png"))
+            mail, search = email_and_search_pages(browser, stack)
+            mail.screenshot(path=str(DOCS / "email.png"))
+            search.screenshot(path=str(DOCS / "search.png"))
             browser.close()
     finally:
         stack.stop()
         site.close()
     print(
-        f"wrote widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png, photo-phone.png and "
-        f"photo-console.png in {DOCS}"
+        f"wrote widget.png, console.png, marketplace.png, widget-phone.png, rasa-webchat.png, photo-phone.png, "
+        f"photo-console.png, email.png and search.png in {DOCS}"
     )
 
 
@@ -134,6 +142,43 @@ def photo_pages(browser: Browser, stack: Stack) -> tuple:
     for page, images in ((buyer, "#kefu-messages img"), (console, "#transcript img")):
         page.wait_for_function(f"() => [...document.querySelectorAll('{images}')].every((i) => i.naturalWidth > 0)")
     return buyer, console
+
+
+def email_and_search_pages(browser: Browser, stack: Stack) -> tuple:
+    """A buyer's complaint by email, handed to an agent who answers it (the reply leaves by SMTP, into the demo's
+    sink); then a supervisor finds the chat in Search & history by its order number."""
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "Lily Chen <lily.chen@example.com>", "help@shop.example", "Order A10002"
+    mail["Message-ID"] = "<screenshot-1@mail.example>"
+    mail.set_content(
+        "Hello, the dress from order A10002 arrived torn and I want to complain.\n\nLily\n\n-- \n"
+        "Lily Chen\nSent from my iPhone\n\nOn Mon, 30 Nov 2026, Lily's Closet wrote:\n> Your order shipped"
+    )
+    with smtplib.SMTP("127.0.0.1", stack.email_port, timeout=60) as smtp:
+        smtp.send_message(mail)
+    deadline = time.time() + 60
+    while not (chats := [c for c in live_chats(stack) if c.startswith("email:")]):
+        assert time.time() < deadline, "the mail was not handed to an agent"
+        time.sleep(1)
+    console = open_console(browser, stack, owner_of(stack, chats[0]), height=760)
+    console.locator(f'#mine li[data-conversation="{chats[0]}"]').click()
+    console.locator("#transcript li.buyer").first.wait_for()
+    console.fill("#reply", "So sorry, Lily! A new dress goes out today; no need to send the torn one back.")
+    console.keyboard.press("Enter")
+    console.locator("#transcript li.agent").wait_for()
+    search = open_console(browser, stack, "amy", height=700)
+    search.click("#history-tab")
+    search.fill("#hs-q", "A10002")
+    search.click("#hs-form button[type=submit]")
+    search.locator("#hs-results li").first.wait_for()
+    return console, search
+
+
+def live_chats(stack: Stack) -> list:
+    """Every live chat's id: waiting, or with an agent (GET /queue, with the service token)."""
+    headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
+    queue = requests.get(f"{stack.helpdesk_url}/queue", headers=headers, timeout=10).json()
+    return [w["conversation_id"] for w in queue["waiting"]] + [c for a in queue["agents"] for c in a["chats"]]
 
 
 def rasa_webchat_page(browser: Browser, stack: Stack, site: ShopSite) -> Page:

@@ -46,6 +46,13 @@ SIGNATURES = [
     re.compile(r"^\s*(Sent from my|Sent from Mail for|Get Outlook for)\b", re.IGNORECASE),
     re.compile(r"^\s*(发自我的|来自我的|从我的).{0,40}$"),
 ]
+# a closing line after the buyer's words ("Thanks", "Regards", "谢谢"), with only a name or two under it: a letter's
+# habit, not a question, and the bot reads "where is my order? Thanks" worse than the question alone
+SIGN_OFF = re.compile(
+    r"^\s*(many thanks|thanks a lot|thank you|thanks|thx|best regards|kind regards|regards|best|cheers|br|"
+    r"谢谢您|谢谢|多谢|此致|敬礼)[\s!.,~！。，]*$",
+    re.IGNORECASE,
+)
 
 
 class BadMail(ValueError):
@@ -206,8 +213,18 @@ def strip_reply(text: str) -> str:
         if line.lstrip().startswith(">"):
             continue
         kept.append(line.rstrip())
-    text = "\n".join(kept).strip()
+    text = "\n".join(_without_sign_off(kept)).strip()
     return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _without_sign_off(lines: List[str]) -> List[str]:
+    """The lines before a closing "Thanks"/"Regards" and the name under it; all of them when the mail is no more
+    than that (a buyer's "Thanks!" is their message)."""
+    for i in range(len(lines) - 1, 0, -1):
+        tail_is_a_name = all(len(line.split()) <= 3 for line in lines[i + 1 :])
+        if SIGN_OFF.match(lines[i]) and tail_is_a_name and any(line.strip() for line in lines[:i]):
+            return lines[:i]
+    return lines
 
 
 def _outlook_block(lines: Sequence[str], i: int) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 from http.cookies import CookieError
 from typing import List, Optional
 
@@ -43,6 +44,7 @@ from shop.settings import Settings
 log = logging.getLogger(__name__)
 OPEN_PATHS = {"/health", "/openapi.json", "/console", "/auth/login"}
 OPEN_PREFIXES = ("/console/static/",)
+FILE_UPLOAD = re.compile(r"/conversations/[^/]+/files")  # the one route whose body may be a photo
 
 
 def create_app(
@@ -59,7 +61,7 @@ def create_app(
     settings = settings or Settings.from_env()
     cfg = cfg or load_shop_config(settings.shop_config)
     app = Sanic(name)
-    # a photo an agent sends may be larger than any JSON body, which read_body keeps to MAX_BODY_BYTES itself;
+    # a photo an agent sends may be larger than any other body (small_bodies keeps those to MAX_BODY_BYTES);
     # a file a little over the shop's limit still reaches the route, which says what the limit is
     app.config.REQUEST_MAX_SIZE = cfg.attachments.max_bytes + formats.MAX_BODY_BYTES
     app.config.FALLBACK_ERROR_FORMAT = "json"  # an error no handler of ours answers: JSON, no trace
@@ -81,6 +83,14 @@ def create_app(
     @app.get("/openapi.json")
     async def openapi(request: Request):
         return json(SPEC)
+
+    @app.on_request
+    async def small_bodies(request: Request):
+        """Only a photo (POST /conversations/{id}/files) may be larger than MAX_BODY_BYTES: any other body is
+        refused as sanic refused every large one before photos, whether or not its route reads it."""
+        if len(request.body or b"") > formats.MAX_BODY_BYTES and not FILE_UPLOAD.fullmatch(request.path):
+            return ApiError("body_too_large").response()
+        return None
 
     @app.on_request
     async def authenticate(request: Request):

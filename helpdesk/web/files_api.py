@@ -22,13 +22,13 @@ bp = Blueprint("files")
 
 
 def _send_file(res: Resources, cid: str, agent_id: str, data: bytes, declared: str, name: str) -> Dict[str, Any]:
-    """Check and keep the owner's file, then send it as their message (the reply timers stop, as for words)."""
-    desk = res.desk
-    _owned(desk, cid, agent_id)
+    """Check the file, then keep the owner's and send it as their message (the reply timers stop, as for words)."""
     try:
         content_type = check(data, res.cfg.attachments, declared)
     except Refused as exc:
         raise ApiError("file_too_large" if exc.reason == "too_large" else "bad_file", str(exc)) from None
+    desk = res.desk
+    _owned(desk, cid, agent_id)
     kept = attachment(res.files.put(data, content_type), content_type, len(data), name)
     agent_name = str(desk.agents.get(agent_id).get("name") or agent_id)
     res.rasa.post_agent_message(cid, agent_id, agent_name, "", files=[kept])
@@ -38,8 +38,11 @@ def _send_file(res: Resources, cid: str, agent_id: str, data: bytes, declared: s
 
 @bp.post("/conversations/<conversation_id>/files", unquote=True)
 async def send_file(request: Request, conversation_id: str) -> HTTPResponse:
+    if not request.body:  # its shape first, as every route checks its body before who acts
+        raise ApiError("bad_body", "the body must be the file, and it is empty")
     try:  # a file is the body, so the service token's agent comes in the query
-        acting = ask.Acting.parse_obj({"agent": request.args.get("agent")})
+        # a blank ?agent= is a bad id, not a missing one (sanic's request.args would drop it)
+        acting = ask.Acting.parse_obj({"agent": request.get_args(keep_blank_values=True).get("agent")})
     except ValidationError:
         raise ApiError("bad_field", "'agent' is not an agent id") from None
     agent_id = acting_agent(request, acting)

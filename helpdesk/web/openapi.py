@@ -81,6 +81,15 @@ def _content(answer: Any) -> Dict[str, Any]:
     return {"content": {"application/json": {"schema": {"$ref": f"{REF}{answer.__name__}"}}}}
 
 
+# the query parameters a route may document (Route.query): their schema and meaning
+QUERY_PARAMETERS: Dict[str, Dict[str, Any]] = {
+    "agent": {"schema": {"type": "string", "pattern": formats.AGENT_ID},
+              "description": "the acting agent: required with the service token; a console login acts as itself"},
+    "name": {"schema": {"type": "string"},
+             "description": f"the file's name as shown beside it: no path, cut to {formats.MAX_FILE_NAME} characters"},
+}  # fmt: skip
+
+
 def _parameter(name: str) -> Dict[str, Any]:
     kind = {k: v for k, v in schema_of(PATH_PARAMETERS[name][0]).items() if k != "title"}
     return {"name": name, "in": "path", "required": True, "schema": kind}
@@ -94,10 +103,14 @@ def _operation(route: Route) -> Dict[str, Any]:
         "responses": {**answers, **_refusals(_codes(route))},
     }
     names = re.findall(r"{(\w+)}", route.path)
-    if names:
-        op["parameters"] = [_parameter(n) for n in names]
+    query = [{"name": n, "in": "query", "required": False, **QUERY_PARAMETERS[n]} for n in route.query]
+    if names or query:
+        op["parameters"] = [_parameter(n) for n in names] + query
     if route.body is not None:
         op["requestBody"] = {"required": True, **_content(route.body)}
+    if route.upload is not None:
+        binary = {"type": "string", "format": "binary", "minLength": 1}
+        op["requestBody"] = {"required": True, "content": {t: {"schema": binary} for t in route.upload.types}}
     return op
 
 

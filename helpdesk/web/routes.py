@@ -34,6 +34,8 @@ class Route:
     refusals: Tuple[str, ...] = ()  # errors.ERRORS codes the handler itself may answer
     access: Access = "token_or_login"  # "login": a console login only (the token is not a person)
     redis: bool = True  # the login check reads Redis, so every route but a few open ones answers 503 without it
+    upload: Optional[Media] = None  # a body that is a file itself, of these types (not JSON)
+    query: Tuple[str, ...] = ()  # query parameters (openapi.QUERY_PARAMETERS), where a route documents them
 
 
 PAGE = Media(("text/html",))
@@ -41,6 +43,7 @@ STATIC_FILES = Media(
     tuple(sorted({mimetypes.guess_type(name)[0] or "application/octet-stream" for name in STATIC_NAMES}))
 )
 FILES = Media(tuple(EXTENSIONS))  # shop/attachments.py: what a kept file may be
+UPLOAD = Media(("application/octet-stream",))  # a file as a body: its bytes say its type (shop/attachments.py)
 CONVERSATION = "/conversations/{conversation_id}"
 ACTING = ("missing_field", "not_you")  # the token must name the agent; a login may name only itself
 TAKING = ("not_found", "not_assigned", "not_yours")  # what acting on an assigned chat may meet
@@ -128,7 +131,9 @@ ROUTES: List[Route] = [
         "?agent= with the service token). It is checked (shop.yml attachments: size, type, what the bytes are), "
         "kept, put into the Rasa transcript and sent to the buyer; the reply timers stop",
         {200: say.FileSent},
-        refusals=(*ACTING, *TAKING, "file_too_large", "bad_file", "rasa_unavailable"),
+        refusals=(*ACTING, "bad_field", *TAKING, "bad_body", "file_too_large", "bad_file", "rasa_unavailable"),
+        upload=UPLOAD,
+        query=("agent", "name"),
     ),
     Route(
         "post",

@@ -14,7 +14,6 @@ from sanic.response import HTTPResponse
 from helpdesk.web.errors import ApiError
 from helpdesk.web.fields import AgentId, ConversationId, KeptFile, Shortcut, StaticFile
 from helpdesk.web.request_models import Body, EntryKey
-from shop import formats
 
 B = TypeVar("B", bound=Body)
 
@@ -43,8 +42,6 @@ async def check_path(request: Request) -> Optional[HTTPResponse]:
 
 
 def read_body(request: Request, model: Type[B]) -> B:
-    if len(request.body or b"") > formats.MAX_BODY_BYTES:  # the app takes larger bodies for photos only
-        raise ApiError("body_too_large")
     try:
         data = request.json
         # an unpaired surrogate escape ("\\ud800") parses, but is no text: Redis and SQL could not encode it

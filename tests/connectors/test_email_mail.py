@@ -37,7 +37,7 @@ def test_gmail_reply_loses_the_quote_and_the_signature():
         "On Mon, 30 Nov 2026 at 10:00, Shop <help@shop.example>\nwrote:\n> Please give the email on the order.\n"
     )
     m = parse(mail(body, In_Reply_To="<r1@shop.example>", References="<m1@mail.example.com> <r1@shop.example>"))
-    assert m.text == "lily.chen@example.com\n\nThanks!"
+    assert m.text == "lily.chen@example.com"  # the closing "Thanks!" goes with the signature
     assert m.references == ["<m1@mail.example.com>", "<r1@shop.example>"] and m.root_id == "<m1@mail.example.com>"
     assert m.thread_ids == ["<r1@shop.example>", "<m1@mail.example.com>"]
 
@@ -69,8 +69,30 @@ def test_in_reply_to_without_references_still_names_the_thread():
         ("Answer inline:\n> Which size?\nM please\n> Which colour?\nblue", "Answer inline:\nM please\nblue"),
         ("From: here to Berlin, how long does shipping take?", "From: here to Berlin, how long does shipping take?"),
         ("a\n\n\n\n\nb\x00\x07", "a\n\nb"),
+        ("Hi, where is my order A10002?\n\nThanks\n-- \nLily Chen", "Hi, where is my order A10002?"),
+        ("Has it shipped?\n\nKind regards,\nLily Chen\nShanghai", "Has it shipped?"),
+        ("我的订单到哪了\n谢谢!\n王伟", "我的订单到哪了"),
+        ("Thanks!", "Thanks!"),  # the whole message: kept
+        (
+            "Thanks\n\nbut it still has not arrived, can you check again?",
+            "Thanks\n\nbut it still has not arrived, can you check again?",
+        ),  # words after it are more than a name
     ],
-    ids=["qq-zh", "foxmail-zh", "outlook", "original-message", "iphone", "inline-quotes", "from-in-text", "blank-runs"],
+    ids=[
+        "qq-zh",
+        "foxmail-zh",
+        "outlook",
+        "original-message",
+        "iphone",
+        "inline-quotes",
+        "from-in-text",
+        "blank-runs",
+        "sign-off-en",
+        "regards-name-city",
+        "sign-off-zh",
+        "only-thanks",
+        "thanks-then-more",
+    ],
 )
 def test_quotes_and_signatures_are_stripped(body, expected):
     assert strip_reply(body) == expected
@@ -82,7 +104,7 @@ def test_html_only_mail_is_read_as_text_without_its_blockquote():
         "<div>Thanks</div><div class='gmail_quote'>On Mon ... wrote:<blockquote>old text</blockquote></div>"
         "<script>alert(1)</script></body></html>"
     )
-    assert parse(mail(html, subtype="html")).text == "Where is my order A10002?\nThanks"
+    assert parse(mail(html, subtype="html")).text == "Where is my order A10002?"
 
 
 def test_multipart_prefers_plain_and_lists_attachments():

@@ -21,11 +21,12 @@ def test_only_the_owner_sends_and_bad_files_are_refused_with_the_reason(hd):
     hd.post("/agents/amy/status", {"status": "online"})
     enqueue(hd, "photo-1")
     assert send(hd, "photo-1", png(), agent="ben").json["error"] == "not_yours"
+    assert send(hd, "photo-1", SCRIPT, agent="ben").json["error"] == "bad_file"  # the file is checked first
     assert send(hd, "nobody", png()).json["error"] == "not_found"
     r = send(hd, "photo-1", SCRIPT)
     assert r.status_code == 415 and r.json["error"] == "bad_file" and "not what its name" in r.json["reason"]
     r = send(hd, "photo-1", b"")
-    assert r.status_code == 415 and "empty" in r.json["reason"]
+    assert r.status_code == 400 and r.json["error"] == "bad_body" and "empty" in r.json["reason"]
     r = send(hd, "photo-1", png() + b"\0" * (5 * 1024 * 1024 + 1 - len(png())))
     assert r.status_code == 413 and r.json["error"] == "file_too_large" and "5 MB" in r.json["reason"]
     r = hd.request("post", "/conversations/photo-1/files", data=png())

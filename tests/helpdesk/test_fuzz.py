@@ -130,9 +130,9 @@ def seed_state(hd: Helpdesk) -> None:
 
 
 def test_the_service_token_pass(hd, tmp_path):
-    """With the service token a body must name the acting agent. The served spec cannot make `agent` required
-    for the token only (one spec serves both callers; its description says so), so this pass fuzzes a copy in
-    which it is required and not null: what the handlers take from the token."""
+    """With the service token a body (or, for a photo, the query) must name the acting agent. The served spec cannot
+    make `agent` required for the token only (one spec serves both callers; its description says so), so this pass
+    fuzzes a copy in which it is required and not null: what the handlers take from the token."""
     seed_state(hd)
     spec = requests.get(hd.url + "/openapi.json", timeout=5).json()
     schemas = spec["components"]["schemas"]
@@ -140,6 +140,10 @@ def test_the_service_token_pass(hd, tmp_path):
         acting = schemas[model.__name__]
         acting["required"] = sorted({*acting.get("required", []), "agent"})
         del acting["properties"]["agent"]["nullable"]
+    for operation in (op for path in spec["paths"].values() for op in path.values()):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] == "agent":  # a photo's route: agent in the query
+                parameter["required"] = True
     config = toml_config({"bearer": {"bearer": hd.token}}, as_token=True)
     run_schemathesis(hd, tmp_path, spec, config)
 

@@ -166,8 +166,13 @@ def email_and_search_pages(browser: Browser, stack: Stack) -> tuple:
     console.fill("#reply", "So sorry, Lily! A new dress goes out today; no need to send the torn one back.")
     console.keyboard.press("Enter")
     console.locator("#transcript li.agent").wait_for()
+    headers = {"Authorization": f"Bearer {stack.helpdesk_token}"}
+    while not requests.get(f"{stack.helpdesk_url}/search", params={"q": "A10002"}, headers=headers).json()["total"]:
+        assert time.time() < deadline + 60, "the handoff never reached the record"
+        time.sleep(0.5)  # the sweeper copies the handoff into SQL within a moment
     search = open_console(browser, stack, "amy", height=700)
     search.click("#history-tab")
+    search.select_option("#hs-state", "")  # the tab opens on the History (resolved): any state, for a live chat
     search.fill("#hs-q", "A10002")
     search.click("#hs-form button[type=submit]")
     search.locator("#hs-results li").first.wait_for()

@@ -69,7 +69,8 @@
                               enterkeyhint: "send", "aria-label": T.placeholder });
   const picker = el("input", { id: "kefu-file", type: "file", accept: "image/jpeg,image/png,image/gif,image/webp,application/pdf" });
   picker.hidden = true;
-  const attach = el("button", { id: "kefu-attach", type: "button", "aria-label": T.attach, title: T.attach }, "📎");
+  const attach = el("button", { id: "kefu-attach", type: "button", "aria-label": T.attach, title: T.attach });
+  attach.append(clip());
   form.append(attach, picker, input, el("button", { id: "kefu-send", type: "submit" }, T.send));
   panel.append(header, messages, typingLine, form);
   const toggle = el("button", { id: "kefu-toggle", type: "button", "aria-expanded": "false" }, T.open);
@@ -99,12 +100,23 @@
     messages.scrollTop = messages.scrollHeight;
   }
 
+  // a paper clip drawn as SVG: an emoji would depend on the buyer's fonts
+  function clip() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    for (const [k, v] of Object.entries({ viewBox: "0 0 24 24", width: "22", height: "22", "aria-hidden": "true" })) svg.setAttribute(k, v);
+    for (const [k, v] of Object.entries({ d: "M9 7v9a3 3 0 0 0 6 0V5.5a4.5 4.5 0 0 0-9 0V16a6 6 0 0 0 12 0V8",
+      fill: "none", stroke: "currentColor", "stroke-width": "1.8", "stroke-linecap": "round" })) path.setAttribute(k, v);
+    svg.append(path);
+    return svg;
+  }
+
   // a photo as a picture that opens full size; another file as a link. The address is ours, the name random.
   function fileView(f) {
     const url = `${server}${prefix}/webhooks/webchat/files/${encodeURIComponent(f.file)}`;
     const link = el("a", { class: "file", href: url, target: "_blank", rel: "noopener" });
     if (String(f.type).startsWith("image/")) link.append(el("img", { src: url, alt: f.name || T.photo, loading: "lazy" }));
-    else link.textContent = `📄 ${f.name || f.file}`;
+    else link.textContent = f.name || f.file;
     return link;
   }
 

@@ -340,7 +340,7 @@ function keptFile(f) {
     img.loading = "lazy";
     link.append(img);
   } else {
-    link.textContent = `📎 ${f.name || f.file} (${Math.ceil(f.size / 1024)} KB)`;
+    link.textContent = `${f.name || f.file} (${Math.ceil(f.size / 1024)} KB)`;
   }
   return link;
 }
@@ -438,7 +438,7 @@ $("reply-form").addEventListener("submit", async (event) => {
   }
 });
 
-// 📎: the chosen file is the request's body; the server checks it (size, type, what its bytes are) and sends it
+// the paper clip: the chosen file is the request's body; the server checks it (size, type, what its bytes are) and sends it
 $("attach").addEventListener("click", () => $("attach-file").click());
 $("attach-file").addEventListener("change", async () => {
   const file = $("attach-file").files[0];

@@ -56,6 +56,19 @@ SIGNATURE_REFUSALS = {
 }
 
 
+class SameHostToken(urllib.request.HTTPRedirectHandler):
+    """A redirect keeps the access token only on the same host: a marketplace's media often redirects to a CDN."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201 - urllib's signature
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urlsplit(newurl)[:2] != urlsplit(req.full_url)[:2]:
+            new.remove_header("Authorization")
+        return new
+
+
+FETCH = urllib.request.build_opener(SameHostToken)
+
+
 class MarketplaceOutput(OutputChannel):
     """Puts the bot's and the agents' messages in the outbox; the Sender delivers them."""
 
@@ -147,7 +160,7 @@ class MarketplaceInput(InputChannel):
         """A buyer's photo from the marketplace (its URL is on the API's host: receive() checked), at most one
         byte over the shop's limit (check() then refuses it), within the retry policy's timeout."""
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.access_token}"})
-        with urllib.request.urlopen(request, timeout=self.policy.timeout_s) as found:
+        with FETCH.open(request, timeout=self.policy.timeout_s) as found:
             return found.read(self.uploads.rules.max_bytes + 1), found.headers.get("Content-Type", "")
 
     def sender_id(self, conversation: str) -> str:

@@ -52,8 +52,7 @@ class Uploads:
         """Check, count and store one file; its metadata entry (shop/attachments.py attachment)."""
         content_type = check(data, self.rules, declared)
         self.count(conversation_id)
-        kept = attachment(self.store.put(data, content_type), content_type, len(data), name)
-        return kept
+        return attachment(self.store.put(data, content_type), content_type, len(data), name)
 
     def upload(self, conversation_id: str, data: bytes, declared: str = "", name: str = "") -> Dict[str, Any]:
         """keep(), remembered for the conversation's next message to name."""

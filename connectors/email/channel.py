@@ -40,11 +40,10 @@ from connectors.metrics import refused, timed
 from helpdesk import keys
 from helpdesk.payloads import AGENT_KEY
 from helpdesk.redis_conn import connect
-from shop.formats import CJK, EMAIL, MAX_BUYER_TEXT, MAX_MAIL_TEXT_BYTES
+from shop.formats import EMAIL, HAS_CJK, MAX_BUYER_TEXT, MAX_MAIL_TEXT_BYTES
 from shop.settings import EmailSettings, Settings
 
 log = logging.getLogger(__name__)
-HAS_CJK = re.compile(f"[{CJK}]")
 AN_EMAIL = re.compile(EMAIL)
 A_WORD = re.compile(r"[A-Za-z]{2,}")
 
